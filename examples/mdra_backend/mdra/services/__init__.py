@@ -1,0 +1,1 @@
+"""Services: the openFDA client, the cache and the project rules."""

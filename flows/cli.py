@@ -1,0 +1,185 @@
+"""`remediate`: run the remediation flows from a terminal, on Prefect's embedded API."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.defaults import EXAMPLE_TARGET
+from flows.prefect_env import configure_prefect_environment
+from flows.progress import GateProgress, latest_results_file
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Carry a FastAPI/SQLAlchemy test suite through four gated remediation phases.",
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+
+_STYLE = {"passed": "green", "failed": "red", "errored": "bold red", "not_run": "dim"}
+
+
+def _usage_error(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+) -> None:
+    configure_prefect_environment(quiet=not verbose)
+
+
+def _select_phases(phase: list[str], from_: str | None) -> list[str]:
+    from testing_lib.config.phases import PHASE_ORDER, parse_phase
+
+    if phase and from_:
+        raise _usage_error("use either --phase or --from, not both")
+    try:
+        if from_:
+            start = PHASE_ORDER.index(parse_phase(from_))
+            return list(PHASE_ORDER[start:])
+        if phase:
+            return [parse_phase(p) for p in phase]
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from exc
+    return list(PHASE_ORDER)
+
+
+def _watch(run_dir: Path, stop: threading.Event, status: object) -> None:
+    progress: dict[Path, GateProgress] = {}
+    while not stop.wait(0.25):
+        current = latest_results_file(run_dir)
+        if current is None:
+            continue
+        tracker = progress.setdefault(current, GateProgress(phase=current.parent.name))
+        tracker.read(current)
+        status.update(tracker.line())  # type: ignore[attr-defined]
+
+
+def _table(report: object) -> Table:
+    from testing_lib.report import RemediationReport
+
+    assert isinstance(report, RemediationReport)
+    table = Table(title=f"remediation of {report.target}", title_justify="left")
+    for column in ("phase", "status", "passed", "failed", "skipped", "errors", "duration"):
+        table.add_column(column, justify="left" if column in ("phase", "status") else "right")
+    table.add_column("reason", overflow="fold")
+    for phase in report.phases:
+        suite = phase.suite
+        counts = (
+            [suite.passed_tests, suite.failed_tests, suite.skipped_tests,
+             suite.error_tests + len(suite.collection_errors)]
+            if suite
+            else ["-"] * 4
+        )
+        duration = f"{phase.duration_s:.1f}s" if phase.duration_s is not None else "-"
+        style = _STYLE.get(phase.status.value, "")
+        table.add_row(
+            phase.name,
+            f"[{style}]{phase.status.value}[/]",
+            *(str(c) for c in counts),
+            duration,
+            phase.reason,
+        )
+    return table
+
+
+@app.command()
+def run(
+    target: Annotated[
+        Path | None,
+        typer.Argument(help="The project to remediate (default: the bundled example backend)."),
+    ] = None,
+    phase: Annotated[
+        list[str] | None,
+        typer.Option("--phase", help="Run only this phase (repeatable), e.g. to rerun a failed one."),
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Run from this phase on.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the run's JSON report here.")
+    ] = None,
+    python: Annotated[
+        str | None,
+        typer.Option("--python", help="Interpreter for the target's tests (default: its config, else this one)."),
+    ] = None,
+) -> None:
+    """Run the remediation phases on TARGET and gate each on its pytest results."""
+    from testing_lib.config.target import load_target_config
+    from testing_lib.exceptions import TargetConfigError
+
+    selected = _select_phases(phase or [], from_)
+    try:
+        config = load_target_config(target or EXAMPLE_TARGET, python=python)
+    except TargetConfigError as exc:
+        raise _usage_error(str(exc)) from exc
+    if report is not None and report.is_dir():
+        raise _usage_error(f"--report {report} is a directory: give a file path")
+
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.remediation import full_remediation
+    from testing_lib.report import RemediationReport
+    from testing_lib.storage import new_run_id, run_dir
+
+    run_id = new_run_id()
+    stop = threading.Event()
+    with out.status(f"starting {len(selected)} phase(s) on {config.root}") as status:
+        watcher = threading.Thread(
+            target=_watch, args=(run_dir(config.root, run_id), stop, status), daemon=True
+        )
+        watcher.start()
+        try:
+            with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                state = full_remediation(
+                    target=str(config.root),
+                    phases=selected,  # type: ignore[arg-type]
+                    python=config.python if python else None,
+                    run_id=run_id,
+                    return_state=True,
+                )
+        finally:
+            stop.set()
+            watcher.join()
+
+    outcome = state.result(raise_on_failure=False)
+    if not isinstance(outcome, RemediationReport):
+        err.print(f"[bold red]error:[/] the remediation flow crashed: {state.message}")
+        raise typer.Exit(EXIT_GATE)
+    out.print(_table(outcome))
+    saved = run_dir(config.root, run_id) / "report.json"
+    out.print(f"report: {saved}", highlight=False, soft_wrap=True)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(outcome.model_dump_json(indent=2), encoding="utf-8")
+    raise typer.Exit(EXIT_OK if outcome.passed else EXIT_GATE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code (0 passed, 1 gate failed, 2 bad usage)."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except click.ClickException as exc:  # bad options, missing values
+        exc.show()
+        return EXIT_USAGE
+    except click.Abort:
+        err.print("aborted")
+        return 130
+    return code if isinstance(code, int) else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

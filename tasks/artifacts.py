@@ -1,0 +1,37 @@
+"""Prefect artifacts for a phase and a run (keys: lowercase letters, digits, dashes)."""
+
+from __future__ import annotations
+
+import re
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from testing_lib.rendering import failure_rows, phase_markdown, run_markdown
+from testing_lib.report import PhaseReport, RemediationReport
+
+
+def artifact_key(*parts: str) -> str:
+    key = "-".join(parts).lower()
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", key)).strip("-")
+
+
+def publish_phase_artifacts(report: PhaseReport, target_name: str) -> None:
+    create_markdown_artifact(
+        key=artifact_key(target_name, report.name, "gate"),
+        markdown=phase_markdown(report, target_name),
+        description=f"{report.name}: {report.status.value}",
+    )
+    rows = failure_rows(report)
+    create_table_artifact(
+        key=artifact_key(target_name, report.name, "failures"),
+        table=rows or [{"test": "-", "status": "no failures", "error": ""}],
+        description=f"{report.name}: {len(rows)} failure(s)",
+    )
+
+
+def publish_run_artifact(report: RemediationReport, target_name: str) -> None:
+    create_markdown_artifact(
+        key=artifact_key(target_name, "remediation-summary"),
+        markdown=run_markdown(report),
+        description=f"remediation of {target_name}",
+    )

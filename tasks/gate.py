@@ -1,0 +1,53 @@
+"""The pytest gate of a phase, as a task: run the selection, return the suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from testing_lib.config.phases import PhaseName
+from testing_lib.config.target import TargetConfig
+from testing_lib.environment import test_environment_values
+from testing_lib.results import TestSuiteResult
+from testing_lib.runner import run_pytest
+from testing_lib.selection import resolve_selection
+
+
+@task(task_run_name="pytest-gate-{phase}", cache_policy=NO_CACHE)
+def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuiteResult:
+    logger = get_run_logger()
+    config = target.phase(phase)
+    selection = resolve_selection(target, phase)
+    for missing in selection.missing:
+        logger.warning("phase %s selects %s, which does not exist in %s", phase, missing, target.root)
+    if not selection.runnable:
+        logger.error("phase %s: none of its paths exist (%s)", phase, ", ".join(selection.configured))
+        return TestSuiteResult(suite_name=phase, selection=list(selection.configured))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suite = run_pytest(
+        cwd=target.root,
+        selection=list(selection.existing),
+        python=target.python,
+        suite_name=phase,
+        markers=config.markers,
+        extra_args=config.pytest_args,
+        timeout_s=config.timeout_s,
+        test_timeout_s=config.test_timeout_s,
+        env=test_environment_values(target.testing),
+        results_file=out_dir / "results.jsonl",
+        log_file=out_dir / "pytest.log",
+    )
+    logger.info(
+        "phase %s: %d passed, %d failed, %d errors, %d skipped, %d collection errors (exit %s)",
+        phase,
+        suite.passed_tests,
+        suite.failed_tests,
+        suite.error_tests,
+        suite.skipped_tests,
+        len(suite.collection_errors),
+        suite.exit_code,
+    )
+    return suite

@@ -1,0 +1,18 @@
+"""Phase checks: what each phase verifies before its pytest gate."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from testing_lib.checks.base import PhaseCheck
+from testing_lib.checks.environment import ENVIRONMENT_CHECK, check_test_environment
+from testing_lib.config.phases import PhaseName
+
+PHASE_CHECKS: Final[dict[PhaseName, tuple[PhaseCheck, ...]]] = {
+    "foundation": (ENVIRONMENT_CHECK,),
+    "core_infrastructure": (),
+    "service_integration": (),
+    "final_validation": (),
+}
+
+__all__ = ["ENVIRONMENT_CHECK", "PHASE_CHECKS", "PhaseCheck", "check_test_environment"]

@@ -1,0 +1,16 @@
+"""What a phase check is: a named function from a target to a `CheckResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from testing_lib.config.target import TargetConfig
+from testing_lib.report import CheckResult
+
+
+@dataclass(frozen=True)
+class PhaseCheck:
+    name: str
+    description: str
+    run: Callable[[TargetConfig], CheckResult]

@@ -1,0 +1,169 @@
+"""A remediation target: its root, interpreter and per-phase settings.
+
+Loaded from `[tool.remediation]` in TARGET/pyproject.toml; every error names the file and key.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tomllib
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from testing_lib.config.phases import DEFAULT_PATHS, PHASE_ORDER, PhaseName
+from testing_lib.config.testing import TestConfiguration
+from testing_lib.exceptions import TargetConfigError
+
+
+class PhaseConfig(BaseModel):
+    """How one phase gates: what it selects and what it demands."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(default_factory=list)
+    markers: str | None = None  # a pytest `-m` expression
+    min_success_rate: float = Field(default=100.0, ge=0, le=100)
+    timeout_s: float = Field(default=900.0, gt=0)
+    test_timeout_s: float | None = Field(default=None, gt=0)
+    pytest_args: list[str] = Field(default_factory=list)
+
+    @field_validator("paths")
+    @classmethod
+    def _paths_stay_inside(cls, paths: list[str]) -> list[str]:
+        for raw in paths:
+            path = PurePosixPath(raw.replace("\\", "/"))
+            if path.is_absolute() or raw.startswith("~") or ".." in path.parts:
+                raise ValueError(
+                    f"selection path {raw!r} leaves the target: use a path relative to the "
+                    "target's root, without '..'"
+                )
+        return paths
+
+
+class RemediationTable(BaseModel):
+    """The `[tool.remediation]` table as written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    python: str | None = None
+    phases: dict[PhaseName, PhaseConfig] = Field(default_factory=dict)
+    testing: TestConfiguration = Field(default_factory=TestConfiguration)
+
+
+class TargetConfig(BaseModel):
+    """Everything the engine needs to know about one target."""
+
+    root: Path
+    config_file: Path | None
+    python: str
+    phases: dict[PhaseName, PhaseConfig]
+    testing: TestConfiguration
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    def phase(self, name: PhaseName) -> PhaseConfig:
+        return self.phases[name]
+
+
+def _default_phase(name: PhaseName) -> PhaseConfig:
+    return PhaseConfig(paths=list(DEFAULT_PATHS[name]))
+
+
+def format_validation_error(source: Path, error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        if loc and loc[-1] == "[key]":  # a bad table name, e.g. an unknown phase
+            name = ".".join(["tool", "remediation", *loc[:-1]])
+            lines.append(f"{source}: [{name}] is not allowed: {item['msg']}")
+            continue
+        table = ".".join(["tool", "remediation", *loc[:-1]])
+        key = f"[{table}].{loc[-1]}" if loc else f"[{table}]"
+        lines.append(f"{source}: {key}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def resolve_interpreter(python: str, base: Path) -> str:
+    """Resolve an interpreter given as a path (relative to `base`) or a command name."""
+    candidate = Path(python).expanduser()
+    if "/" in python or os.sep in python:
+        if not candidate.is_absolute():
+            candidate = base / candidate
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+        raise TargetConfigError(
+            f"interpreter {python!r} not found or not executable (looked at {candidate}): "
+            "point [tool.remediation] python or --python at the target's own python"
+        )
+    found = shutil.which(python)
+    if found is None:
+        raise TargetConfigError(
+            f"interpreter {python!r} is not on PATH: give a path to the target's own python "
+            "in [tool.remediation] python or --python"
+        )
+    return found
+
+
+def load_target_config(target: str | Path, *, python: str | None = None) -> TargetConfig:
+    """Load and validate a target; raise `TargetConfigError` naming what to fix.
+
+    Reads only: nothing is written into the target.
+    """
+    root = Path(target).expanduser()
+    if not root.exists():
+        raise TargetConfigError(f"target {str(target)!r} does not exist: pass a project directory")
+    if not root.is_dir():
+        raise TargetConfigError(f"target {str(target)!r} is not a directory: pass a project directory")
+    root = root.resolve()
+
+    pyproject = root / "pyproject.toml"
+    raw: dict[str, Any] | None = None
+    if pyproject.is_file():
+        try:
+            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise TargetConfigError(f"{pyproject}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise TargetConfigError(f"{pyproject}: not UTF-8 text: {exc}") from exc
+        tool = document.get("tool", {})
+        if isinstance(tool, dict) and "remediation" in tool:
+            raw = tool["remediation"]
+            if not isinstance(raw, dict):
+                raise TargetConfigError(f"{pyproject}: [tool.remediation] must be a table")
+
+    if raw is None and not (root / "tests").is_dir():
+        raise TargetConfigError(
+            f"{root} has no [tool.remediation] table in pyproject.toml and no tests/ folder: "
+            "add [tool.remediation] with phase paths, or point at the project that holds tests/"
+        )
+
+    try:
+        parsed = RemediationTable.model_validate(raw or {})
+    except ValidationError as exc:
+        raise TargetConfigError(format_validation_error(pyproject, exc)) from exc
+
+    phases = {name: parsed.phases.get(name) or _default_phase(name) for name in PHASE_ORDER}
+    for name, phase in phases.items():
+        if "paths" not in phase.model_fields_set and name in parsed.phases:
+            phases[name] = phase.model_copy(update={"paths": list(DEFAULT_PATHS[name])})
+
+    if python is not None:
+        interpreter = resolve_interpreter(python, Path.cwd())
+    elif parsed.python is not None:
+        interpreter = resolve_interpreter(parsed.python, root)
+    else:
+        interpreter = sys.executable
+
+    return TargetConfig(
+        root=root,
+        config_file=pyproject if raw is not None else None,
+        python=interpreter,
+        phases=phases,
+        testing=parsed.testing,
+    )

@@ -1,0 +1,88 @@
+"""The seed's `TestConfiguration` family: how a target's tests are set up.
+
+Read from `[tool.remediation.testing]` in the target's pyproject.toml. No secret has a
+default: a missing JWT secret is generated once per test session (see `environment.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TestDatabaseConfig(_Strict):
+    """Configuration for test database setup."""
+
+    __test__ = False
+
+    url: str = "sqlite+aiosqlite:///:memory:"
+    isolation_level: Literal["function", "class", "module"] = "function"
+    auto_cleanup: bool = True
+    create_schema: bool = True
+
+
+class TestHTTPConfig(_Strict):
+    """Configuration for HTTP client testing."""
+
+    __test__ = False
+
+    use_test_client: bool = True
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    follow_redirects: bool = True
+    verify_ssl: bool = False
+
+
+class TestAuthConfig(_Strict):
+    """Configuration for authentication testing. `jwt_secret=None` means generate per session."""
+
+    __test__ = False
+
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: str = "HS256"
+    token_expiry_hours: int = Field(default=1, ge=0)
+    mock_oauth: bool = True
+
+
+class TestServiceConfig(_Strict):
+    """Configuration for service mocking."""
+
+    __test__ = False
+
+    mock_external_services: bool = True
+    mock_redis: bool = True
+    mock_fda_api: bool = True
+    service_timeout_seconds: float = Field(default=5.0, gt=0)
+    redis_url: str = ""  # empty: the target uses no real Redis in tests
+    fda_api_key: SecretStr | None = None  # None: a throwaway key is generated per session
+
+
+class TestPerformanceConfig(_Strict):
+    """Configuration for performance monitoring."""
+
+    __test__ = False
+
+    enable_monitoring: bool = True
+    execution_time_threshold_ms: float = Field(default=5000, gt=0)
+    memory_threshold_mb: float = Field(default=100, gt=0)
+    database_query_threshold: int = Field(default=50, gt=0)
+
+
+class TestConfiguration(_Strict):
+    """Complete test configuration."""
+
+    __test__ = False
+
+    database: TestDatabaseConfig = Field(default_factory=TestDatabaseConfig)
+    http: TestHTTPConfig = Field(default_factory=TestHTTPConfig)
+    auth: TestAuthConfig = Field(default_factory=TestAuthConfig)
+    services: TestServiceConfig = Field(default_factory=TestServiceConfig)
+    performance: TestPerformanceConfig = Field(default_factory=TestPerformanceConfig)
+
+    environment: str = "test"
+    debug: bool = False
+    log_level: str = "INFO"

@@ -1,0 +1,63 @@
+"""What a remediation run reports: checks, phases, the whole run (`RemediationReport`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, Field, computed_field
+
+from testing_lib.config.phases import PhaseName
+from testing_lib.results import TestSuiteResult
+
+
+class CheckStatus(str, Enum):
+    PASSED = "passed"
+    WARNING = "warning"  # reported, does not fail the phase
+    FAILED = "failed"  # fails the phase
+
+
+class CheckResult(BaseModel):
+    name: str
+    status: CheckStatus
+    details: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class PhaseStatus(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERRORED = "errored"
+    NOT_RUN = "not_run"
+
+
+class PhaseReport(BaseModel):
+    name: PhaseName
+    status: PhaseStatus
+    reason: str
+    suite: TestSuiteResult | None = None
+    checks: list[CheckResult] = Field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class RemediationReport(BaseModel):
+    target: str
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    phases: list[PhaseReport] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> bool:
+        """True when every selected phase ran and passed its gate."""
+        return bool(self.phases) and all(p.status is PhaseStatus.PASSED for p in self.phases)

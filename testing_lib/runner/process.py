@@ -1,0 +1,189 @@
+"""Run a command in its own process group, and leave nothing it started running.
+
+The command becomes a session and process-group leader (`start_new_session=True`), so one
+signal reaches everything that stays in its group. Descendants that leave the group
+(a test that starts a server with its own session) are tracked with psutil while the
+command runs, and are stopped with the group.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import psutil  # type: ignore[import-untyped]  # no types-psutil in the venv
+
+logger = logging.getLogger(__name__)
+
+POLL_S = 0.5  # how often descendants are recorded while the command runs
+
+
+@dataclass(frozen=True)
+class ProcessOutcome:
+    pid: int
+    returncode: int  # negative: killed by that signal (subprocess convention)
+    timed_out: bool
+
+
+def run_in_process_group(
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    output: IO[bytes],
+    timeout_s: float,
+    grace_s: float = 5.0,
+) -> ProcessOutcome:
+    """Run `command` with stdout and stderr into `output`; stop its whole family on timeout.
+
+    On timeout, or when waiting is interrupted (KeyboardInterrupt or any other exception,
+    which is re-raised), the group gets SIGTERM, then SIGKILL after `grace_s`. Processes
+    the command leaves behind after exiting normally are stopped the same way.
+    Raises OSError when the command cannot be started.
+    """
+    popen = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    family = _Family(popen.pid)
+    timed_out = False
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            family.record_descendants()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            try:
+                popen.wait(timeout=min(POLL_S, remaining))
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    except BaseException:
+        logger.warning("Interrupted while waiting for pid %d: stopping its processes", popen.pid)
+        _stop(family, popen, grace_s)
+        raise
+    if timed_out:
+        logger.warning(
+            "pid %d still running after %.1f s: stopping its processes", popen.pid, timeout_s
+        )
+        _stop(family, popen, grace_s)
+    else:
+        leftovers = family.alive()
+        if leftovers:
+            logger.warning(
+                "pid %d exited but left %d process(es) running (pids %s): stopping them",
+                popen.pid,
+                len(leftovers),
+                ", ".join(str(p.pid) for p in leftovers),
+            )
+            _stop(family, popen, grace_s)
+    returncode = popen.wait()  # immediate: it exited, or was killed above
+    return ProcessOutcome(pid=popen.pid, returncode=returncode, timed_out=timed_out)
+
+
+class _Family:
+    """The processes a command started: its process group plus every descendant seen."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.pgid = pid  # a session leader leads its own group
+        self._seen: set[psutil.Process] = set()  # psutil identity includes create time
+
+    def record_descendants(self) -> None:
+        try:
+            children = psutil.Process(self.pid).children(recursive=True)
+        except psutil.Error:
+            return  # gone already; what it left is in the group or already recorded
+        self._seen.update(children)
+
+    def alive(self) -> list[psutil.Process]:
+        everyone = self._seen | set(_group_members(self.pgid))
+        return sorted((p for p in everyone if _is_alive(p)), key=lambda p: p.pid)
+
+    def signal(self, processes: Iterable[psutil.Process], signum: signal.Signals) -> None:
+        try:
+            os.killpg(self.pgid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is empty (or no longer ours); tracked processes follow
+        for process in processes:
+            try:
+                process.send_signal(signum)  # psutil refuses a reused pid
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+
+
+def _stop(family: _Family, popen: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM the family, SIGKILL what is left after `grace_s`, reap the direct child."""
+    family.record_descendants()
+    targets = family.alive()
+    family.signal(targets, signal.SIGTERM)
+    survivors = _wait_gone(targets, popen, grace_s)
+    if survivors:
+        logger.warning(
+            "%d process(es) ignored SIGTERM for %.1f s (pids %s): sending SIGKILL",
+            len(survivors),
+            grace_s,
+            ", ".join(str(p.pid) for p in survivors),
+        )
+    family.signal(survivors, signal.SIGKILL)  # the group too: it may have forked since
+    try:
+        popen.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        logger.error("pid %d did not exit after SIGKILL", popen.pid)
+    remaining = _wait_gone(family.alive(), popen, grace_s)
+    if remaining:
+        logger.error(
+            "Could not stop %d process(es) started by pid %d: %s",
+            len(remaining),
+            popen.pid,
+            ", ".join(str(p.pid) for p in remaining),
+        )
+
+
+def _wait_gone(
+    processes: list[psutil.Process], popen: subprocess.Popen[bytes], timeout_s: float
+) -> list[psutil.Process]:
+    """Wait until `processes` have exited; return those still alive after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    alive = processes
+    while True:
+        popen.poll()  # reap the direct child so it does not linger as a zombie
+        alive = [p for p in alive if _is_alive(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def _is_alive(process: psutil.Process) -> bool:
+    """Running and not a zombie (an exited process its parent has not reaped yet)."""
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def _group_members(pgid: int) -> list[psutil.Process]:
+    members = []
+    for process in psutil.process_iter():
+        try:
+            if os.getpgid(process.pid) == pgid:
+                members.append(process)
+        except (ProcessLookupError, PermissionError):
+            continue
+    return members

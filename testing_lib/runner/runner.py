@@ -1,0 +1,174 @@
+"""`run_pytest`: run a pytest selection of any target project and read its per-test events."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from testing_lib.exceptions import RunnerError
+from testing_lib.results import TestSuiteResult
+from testing_lib.runner.events import read_events
+from testing_lib.runner.probe import require_pytest
+from testing_lib.runner.process import run_in_process_group
+
+logger = logging.getLogger(__name__)
+
+INJECT_DIR = Path(__file__).resolve().parent / "_inject"
+COLLECTOR_PLUGIN = "remediation_collector"
+RESULTS_FILE_ENV = "REMEDIATION_RESULTS_FILE"
+LOG_TAIL_CHARS = 4000
+
+# Describe the engine's own pytest process; a target run must not inherit them.
+_OWN_PYTEST_ENV = (
+    "PYTEST_CURRENT_TEST",
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_XDIST_WORKER_COUNT",
+    "PYTEST_XDIST_TESTRUNUID",
+)
+
+
+def run_pytest(
+    *,
+    cwd: Path,
+    selection: Sequence[str],
+    python: str = sys.executable,
+    suite_name: str = "pytest",
+    markers: str | None = None,
+    extra_args: Sequence[str] = (),
+    timeout_s: float = 600,
+    test_timeout_s: float | None = None,
+    env: Mapping[str, str] | None = None,
+    results_file: Path | None = None,
+    log_file: Path | None = None,
+) -> TestSuiteResult:
+    """Run `python -m pytest <selection>` in `cwd` and return what each test did.
+
+    Results come from the injected `remediation_collector` plugin's JSON-lines file
+    (`results_file`, which a caller may poll for progress), never from terminal output;
+    the combined output goes to `log_file` and its tail into `stderr_tail`. After
+    `timeout_s` the whole process family is stopped: the suite then has `timed_out`, the
+    results written so far, and `running_test`. `test_timeout_s` is pytest-timeout's
+    per-test limit. `exit_code` is pytest's exit status (negative: killed by that signal).
+
+    Raises RunnerError when the run cannot start: a missing interpreter or working
+    directory, no pytest (or no pytest-timeout when `test_timeout_s` is set) in the target.
+    """
+    if isinstance(selection, str):
+        raise TypeError("selection must be a sequence of pytest arguments, not one string")
+    if timeout_s <= 0 or (test_timeout_s is not None and test_timeout_s <= 0):
+        raise ValueError("timeout_s and test_timeout_s must be positive")
+    cwd = Path(cwd)
+    if not cwd.is_dir():
+        raise RunnerError(f"Cannot run pytest in {cwd}: it is not a directory")
+    python = os.fspath(python)
+    require_pytest(python, need_timeout=test_timeout_s is not None)
+
+    with tempfile.TemporaryDirectory(prefix="remediation-run-") as scratch:
+        results_path = Path(results_file) if results_file else Path(scratch, "results.jsonl")
+        log_path = Path(log_file) if log_file else Path(scratch, "pytest.log")
+        for path in (results_path, log_path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.write_bytes(b"")  # never read a previous run's events
+
+        child_env = build_env(env, results_path)
+        command = build_command(
+            python,
+            selection,
+            markers=markers,
+            extra_args=extra_args,
+            test_timeout_s=test_timeout_s,
+            autoload_disabled=bool(child_env.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")),
+        )
+        logger.info("Running %s in %s (log: %s)", shlex.join(command), cwd, log_path)
+        with log_path.open("wb") as log:
+            try:
+                outcome = run_in_process_group(
+                    command, cwd=cwd, env=child_env, output=log, timeout_s=timeout_s
+                )
+            except OSError as exc:
+                raise RunnerError(f"Could not start {shlex.join(command)} in {cwd}: {exc}") from exc
+        events = read_events(results_path)
+        tail = read_tail(log_path, LOG_TAIL_CHARS)
+
+    if events.exitstatus is None and not outcome.timed_out:
+        logger.warning(
+            "pytest (pid %d) ended with exit code %d before finishing its session%s; see %s",
+            outcome.pid,
+            outcome.returncode,
+            f" while running {events.running_test}" if events.running_test else "",
+            log_path if log_file else "stderr_tail",
+        )
+    suite = TestSuiteResult.from_results(
+        suite_name,
+        events.results,
+        selection=list(selection),
+        collected=events.collected,
+        collection_errors=events.collection_errors,
+        exit_code=outcome.returncode,
+        timed_out=outcome.timed_out,
+        running_test=events.running_test,
+        stderr_tail=tail,
+        command=command,
+    )
+    logger.info(
+        "%s: exit %d, %d collected, %d passed, %d failed, %d errors, %d skipped%s",
+        suite_name,
+        outcome.returncode,
+        suite.collected or 0,
+        suite.passed_tests,
+        suite.failed_tests,
+        suite.error_tests,
+        suite.skipped_tests,
+        f", timed out in {suite.running_test}" if suite.timed_out else "",
+    )
+    return suite
+
+
+def build_command(
+    python: str,
+    selection: Sequence[str],
+    *,
+    markers: str | None = None,
+    extra_args: Sequence[str] = (),
+    test_timeout_s: float | None = None,
+    autoload_disabled: bool = False,
+) -> list[str]:
+    """The pytest command line `run_pytest` runs."""
+    command = [python, "-m", "pytest", "-p", COLLECTOR_PLUGIN, "-p", "no:cacheprovider", "-q"]
+    if markers:
+        command += ["-m", markers]
+    if test_timeout_s is not None:
+        if autoload_disabled:  # otherwise its entry point loads it; -p again would clash
+            command += ["-p", "pytest_timeout"]
+        command.append(f"--timeout={test_timeout_s:g}")
+    command += [*extra_args, "--", *selection]
+    return command
+
+
+def build_env(env: Mapping[str, str] | None, results_file: Path) -> dict[str, str]:
+    """os.environ, then `env`, then what the collector plugin needs."""
+    merged = {k: v for k, v in os.environ.items() if k not in _OWN_PYTEST_ENV}
+    merged.update(env or {})
+    existing = merged.get("PYTHONPATH")
+    merged["PYTHONPATH"] = os.pathsep.join([str(INJECT_DIR), *([existing] if existing else [])])
+    merged[RESULTS_FILE_ENV] = str(results_file)
+    merged["PYTHONUNBUFFERED"] = "1"
+    merged["PY_COLORS"] = "0"
+    return merged
+
+
+def read_tail(path: Path, chars: int) -> str:
+    """The last `chars` characters of a text file written by another process."""
+    try:
+        with path.open("rb") as stream:
+            size = stream.seek(0, os.SEEK_END)
+            stream.seek(max(0, size - chars * 4))  # UTF-8: at most 4 bytes a character
+            data = stream.read()
+    except FileNotFoundError:
+        return ""
+    return data.decode("utf-8", errors="replace")[-chars:]

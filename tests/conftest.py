@@ -1,0 +1,65 @@
+"""Shared fixtures: small target projects generated in tmp dirs, and one Prefect harness."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+PASSING = "def test_ok():\n    assert 1 + 1 == 2\n"
+FAILING = "def test_broken():\n    assert 1 + 1 == 3, 'arithmetic drifted'\n"
+
+MakeTarget = Callable[..., Path]
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content), encoding="utf-8")
+
+
+def four_phase_files(pyproject: str = "[tool.remediation]\n") -> dict[str, str]:
+    """A target whose four default selections each hold passing tests."""
+    return {
+        "pyproject.toml": pyproject,
+        "tests/unit/test_unit_math.py": PASSING + "\ndef test_two():\n    assert 'a'.upper() == 'A'\n",
+        "tests/integration/api/test_api_ok.py": PASSING,
+        "tests/integration/database/test_db_ok.py": PASSING,
+        "tests/integration/services/test_services_ok.py": PASSING,
+        "tests/integration/auth/test_auth_ok.py": PASSING,
+    }
+
+
+@pytest.fixture
+def make_target(tmp_path: Path) -> MakeTarget:
+    """Build a target under tmp_path; `extra` files are layered over the four-phase base."""
+
+    def build(
+        extra: dict[str, str] | None = None,
+        *,
+        name: str = "target",
+        pyproject: str = "[tool.remediation]\n",
+        base: bool = True,
+    ) -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        files = four_phase_files(pyproject) if base else {"pyproject.toml": pyproject}
+        files.update(extra or {})
+        write_tree(root, files)
+        return root
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session (≈15–20 s to start)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
