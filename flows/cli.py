@@ -7,14 +7,15 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from flows.defaults import EXAMPLE_TARGET
 from flows.prefect_env import configure_prefect_environment
 from flows.progress import GateProgress, latest_results_file
+from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
 
 app = typer.Typer(
     add_completion=False,
@@ -29,8 +30,12 @@ EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
 _STYLE = {"passed": "green", "failed": "red", "errored": "bold red", "not_run": "dim"}
 
 
+def _error(message: str) -> None:
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+
+
 def _usage_error(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    _error(message)
     return typer.Exit(EXIT_USAGE)
 
 
@@ -41,8 +46,7 @@ def _root(
     configure_prefect_environment(quiet=not verbose)
 
 
-def _select_phases(phase: list[str], from_: str | None) -> list[str]:
-    from testing_lib.config.phases import PHASE_ORDER, parse_phase
+def _select_phases(phase: list[str], from_: str | None) -> list[PhaseName]:
 
     if phase and from_:
         raise _usage_error("use either --phase or --from, not both")
@@ -74,13 +78,17 @@ def _table(report: object) -> Table:
     assert isinstance(report, RemediationReport)
     table = Table(title=f"remediation of {report.target}", title_justify="left")
     for column in ("phase", "status", "passed", "failed", "skipped", "errors", "duration"):
-        table.add_column(column, justify="left" if column in ("phase", "status") else "right")
-    table.add_column("reason", overflow="fold")
+        left = column in ("phase", "status")
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
     for phase in report.phases:
         suite = phase.suite
         counts = (
-            [suite.passed_tests, suite.failed_tests, suite.skipped_tests,
-             suite.error_tests + len(suite.collection_errors)]
+            [
+                suite.passed_tests,
+                suite.failed_tests,
+                suite.skipped_tests,
+                suite.error_tests + len(suite.collection_errors),
+            ]
             if suite
             else ["-"] * 4
         )
@@ -88,12 +96,18 @@ def _table(report: object) -> Table:
         style = _STYLE.get(phase.status.value, "")
         table.add_row(
             phase.name,
-            f"[{style}]{phase.status.value}[/]",
+            Text(phase.status.value, style=style),
             *(str(c) for c in counts),
             duration,
-            phase.reason,
         )
     return table
+
+
+def _reasons(report: object) -> list[str]:
+    from testing_lib.report import RemediationReport
+
+    assert isinstance(report, RemediationReport)
+    return [f"{phase.name}: {phase.reason}" for phase in report.phases]
 
 
 @app.command()
@@ -104,17 +118,20 @@ def run(
     ] = None,
     phase: Annotated[
         list[str] | None,
-        typer.Option("--phase", help="Run only this phase (repeatable), e.g. to rerun a failed one."),
+        typer.Option(
+            "--phase", help="Run only this phase (repeatable), e.g. to rerun a failed one."
+        ),
     ] = None,
-    from_: Annotated[
-        str | None, typer.Option("--from", help="Run from this phase on.")
-    ] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Run from this phase on.")] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the run's JSON report here.")
     ] = None,
     python: Annotated[
         str | None,
-        typer.Option("--python", help="Interpreter for the target's tests (default: its config, else this one)."),
+        typer.Option(
+            "--python",
+            help="Interpreter for the target's tests (default: its config, else this one).",
+        ),
     ] = None,
 ) -> None:
     """Run the remediation phases on TARGET and gate each on its pytest results."""
@@ -146,7 +163,7 @@ def run(
             with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
                 state = full_remediation(
                     target=str(config.root),
-                    phases=selected,  # type: ignore[arg-type]
+                    phases=selected,
                     python=config.python if python else None,
                     run_id=run_id,
                     return_state=True,
@@ -157,11 +174,13 @@ def run(
 
     outcome = state.result(raise_on_failure=False)
     if not isinstance(outcome, RemediationReport):
-        err.print(f"[bold red]error:[/] the remediation flow crashed: {state.message}")
+        _error(f"the remediation flow crashed: {state.message}")
         raise typer.Exit(EXIT_GATE)
     out.print(_table(outcome))
+    for line in _reasons(outcome):
+        out.print(Text(line), soft_wrap=True)
     saved = run_dir(config.root, run_id) / "report.json"
-    out.print(f"report: {saved}", highlight=False, soft_wrap=True)
+    out.print(Text(f"report: {saved}"), soft_wrap=True)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(outcome.model_dump_json(indent=2), encoding="utf-8")
@@ -171,14 +190,10 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code (0 passed, 1 gate failed, 2 bad usage)."""
     try:
-        code = app(args=argv, standalone_mode=False)
-    except click.ClickException as exc:  # bad options, missing values
-        exc.show()
-        return EXIT_USAGE
-    except click.Abort:
-        err.print("aborted")
-        return 130
-    return code if isinstance(code, int) else EXIT_OK
+        app(args=argv)  # standalone: typer prints usage errors itself and exits 2
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from prefect import flow
-from prefect.states import Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 
+from flows.naming import phase_run_name
 from tasks.artifacts import publish_phase_artifacts
 from tasks.checks import crashed_check, phase_checks, run_check
 from tasks.gate import run_gate
@@ -20,8 +22,6 @@ from testing_lib.gate import decide_gate
 from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
 from testing_lib.storage import new_run_id, phase_dir, save_phase_report, save_report
-
-from flows.naming import phase_run_name
 
 
 @flow(name="run-phase", flow_run_name=phase_run_name, validate_parameters=True)

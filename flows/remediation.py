@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from prefect import flow
-from prefect.states import Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 
+from flows.defaults import EXAMPLE_TARGET
+from flows.naming import remediation_run_name
+from flows.phase import run_phase
 from tasks.artifacts import publish_run_artifact
 from testing_lib.config.phases import PHASE_ORDER, PhaseName
 from testing_lib.config.target import load_target_config
 from testing_lib.report import PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.storage import new_run_id, save_report
-
-from flows.defaults import EXAMPLE_TARGET
-from flows.naming import remediation_run_name
-from flows.phase import run_phase
 
 
 def ordered_phases(phases: list[PhaseName] | None) -> list[PhaseName]:
@@ -36,9 +36,7 @@ def full_remediation(
     stops the ones after it, which are reported `not_run`."""
     config = load_target_config(target, python=python)
     run_id = run_id or new_run_id()
-    report = RemediationReport(
-        target=str(config.root), run_id=run_id, started_at=datetime.now(UTC)
-    )
+    report = RemediationReport(target=str(config.root), run_id=run_id, started_at=datetime.now(UTC))
     blocker: PhaseReport | None = None
     for name in ordered_phases(phases):
         if blocker is not None:

@@ -22,9 +22,13 @@ def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuite
     config = target.phase(phase)
     selection = resolve_selection(target, phase)
     for missing in selection.missing:
-        logger.warning("phase %s selects %s, which does not exist in %s", phase, missing, target.root)
+        logger.warning(
+            "phase %s selects %s, which does not exist in %s", phase, missing, target.root
+        )
     if not selection.runnable:
-        logger.error("phase %s: none of its paths exist (%s)", phase, ", ".join(selection.configured))
+        logger.error(
+            "phase %s: none of its paths exist (%s)", phase, ", ".join(selection.configured)
+        )
         return TestSuiteResult(suite_name=phase, selection=list(selection.configured))
     out_dir.mkdir(parents=True, exist_ok=True)
     suite = run_pytest(

@@ -9,11 +9,9 @@ restores it at unconfigure; the seed's `setup_test_environment` fixture exposes 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from pydantic import ValidationError
 
 from testing_lib.config.target import RemediationTable, format_validation_error
@@ -89,6 +87,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def setup_test_environment(request: pytest.FixtureRequest) -> Iterator[TestEnvironment | None]:
-    """The applied test environment (None when the plugin is not active for this project)."""
-    yield request.config.stash.get(_ENV_KEY, None)
+def setup_test_environment(request: pytest.FixtureRequest) -> TestEnvironment | None:
+    """The applied test environment (None when the plugin is not active for this project).
+
+    Applied at configure time and restored at unconfigure, so that test modules importing
+    application settings during collection already see the test values.
+    """
+    return request.config.stash.get(_ENV_KEY, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -12,7 +12,7 @@ from testing_lib.config.phases import PhaseName
 from testing_lib.results import TestSuiteResult
 
 
-class CheckStatus(str, Enum):
+class CheckStatus(StrEnum):
     PASSED = "passed"
     WARNING = "warning"  # reported, does not fail the phase
     FAILED = "failed"  # fails the phase
@@ -25,7 +25,7 @@ class CheckResult(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class PhaseStatus(str, Enum):
+class PhaseStatus(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     ERRORED = "errored"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
@@ -13,7 +13,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class TestStatus(str, Enum):
+class TestStatus(StrEnum):
     __test__ = False  # not a pytest test class
 
     PASSED = "passed"
@@ -92,7 +92,9 @@ class TestSuiteResult(BaseModel):
         return (self.passed_tests / self.executed_tests) * 100
 
     @classmethod
-    def from_results(cls, suite_name: str, results: list[TestResult], **extra: Any) -> TestSuiteResult:
+    def from_results(
+        cls, suite_name: str, results: list[TestResult], **extra: Any
+    ) -> TestSuiteResult:
         """Build a suite whose counts are derived from `results`, never typed in by hand."""
         counts = {status: 0 for status in TestStatus}
         for result in results:

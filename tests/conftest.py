@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable, Iterator
-from pathlib import Path
+import os
+import tempfile
 
-import pytest
+# Prefect reads its settings on first import: keep its state out of ~/.prefect, no analytics.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="remediation-tests-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+import textwrap  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
 
 PASSING = "def test_ok():\n    assert 1 + 1 == 2\n"
 FAILING = "def test_broken():\n    assert 1 + 1 == 3, 'arithmetic drifted'\n"
@@ -25,7 +33,8 @@ def four_phase_files(pyproject: str = "[tool.remediation]\n") -> dict[str, str]:
     """A target whose four default selections each hold passing tests."""
     return {
         "pyproject.toml": pyproject,
-        "tests/unit/test_unit_math.py": PASSING + "\ndef test_two():\n    assert 'a'.upper() == 'A'\n",
+        "tests/unit/test_unit_math.py": PASSING
+        + "\ndef test_two():\n    assert 'a'.upper() == 'A'\n",
         "tests/integration/api/test_api_ok.py": PASSING,
         "tests/integration/database/test_db_ok.py": PASSING,
         "tests/integration/services/test_services_ok.py": PASSING,

@@ -43,10 +43,14 @@ def test_a_tests_folder_without_config_is_a_target(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "named"),
     [
-        ("[tool.remediation.phases.foundation]\nmin_success_rate = 120\n",
-         "[tool.remediation.phases.foundation].min_success_rate"),
-        ("[tool.remediation.phases.foundation]\ntimeout_s = -1\n",
-         "[tool.remediation.phases.foundation].timeout_s"),
+        (
+            "[tool.remediation.phases.foundation]\nmin_success_rate = 120\n",
+            "[tool.remediation.phases.foundation].min_success_rate",
+        ),
+        (
+            "[tool.remediation.phases.foundation]\ntimeout_s = -1\n",
+            "[tool.remediation.phases.foundation].timeout_s",
+        ),
         ("[tool.remediation.phases.warmup]\npaths = ['x']\n", "[tool.remediation.phases.warmup]"),
         ("[tool.remediation]\nphasez = 1\n", "[tool.remediation].phasez"),
         ("[tool.remediation.phases.foundation]\npaths = ['../elsewhere']\n", "leaves the target"),

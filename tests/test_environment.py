@@ -10,7 +10,10 @@ from testing_lib.environment import TEST_ENV_VARS, TestEnvironment, test_environ
 
 def test_values_come_from_the_configuration_and_the_secret_is_generated() -> None:
     config = TestConfiguration.model_validate(
-        {"database": {"url": "sqlite+aiosqlite:///./t.db"}, "services": {"redis_url": "redis://127.0.0.1:6379/15"}}
+        {
+            "database": {"url": "sqlite+aiosqlite:///./t.db"},
+            "services": {"redis_url": "redis://127.0.0.1:6379/15"},
+        }
     )
     values = test_environment_values(config)
     assert set(values) == set(TEST_ENV_VARS)
@@ -85,4 +88,6 @@ def test_invalid_testing_config_is_a_usage_error(pytester: pytest.Pytester) -> N
     pytester.makepyfile("def test_x():\n    pass\n")
     result = pytester.runpytest_inprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*[[]tool.remediation.testing.database[]].isolation_level: Input should be*"])
+    result.stderr.fnmatch_lines(
+        ["*[[]tool.remediation.testing.database[]].isolation_level: Input should be*"]
+    )

@@ -49,7 +49,9 @@ def test_nothing_executed_fails_and_names_the_config_key() -> None:
 
 
 def test_collection_errors_fail_even_when_tests_passed() -> None:
-    broken = suite(P, collection_errors=[CollectionError(nodeid="tests/test_y.py", message="E   SyntaxError")])
+    broken = suite(
+        P, collection_errors=[CollectionError(nodeid="tests/test_y.py", message="E   SyntaxError")]
+    )
     status, reason = decide_gate("foundation", broken, PHASE)
     assert status is PhaseStatus.FAILED
     assert "tests/test_y.py" in reason
@@ -63,7 +65,13 @@ def test_timeout_errors_and_names_the_running_test() -> None:
 
 
 def test_unusable_pytest_run_errors_with_its_output() -> None:
-    broken = suite(exit_code=4, stderr_tail="ImportError while loading conftest 'tests/conftest.py'.\nE   ModuleNotFoundError: No module named 'nope'")
+    broken = suite(
+        exit_code=4,
+        stderr_tail=(
+            "ImportError while loading conftest 'tests/conftest.py'.\n"
+            "E   ModuleNotFoundError: No module named 'nope'"
+        ),
+    )
     status, reason = decide_gate("foundation", broken, PHASE)
     assert status is PhaseStatus.ERRORED
     assert "No module named 'nope'" in reason

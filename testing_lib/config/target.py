@@ -119,7 +119,9 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
     if not root.exists():
         raise TargetConfigError(f"target {str(target)!r} does not exist: pass a project directory")
     if not root.is_dir():
-        raise TargetConfigError(f"target {str(target)!r} is not a directory: pass a project directory")
+        raise TargetConfigError(
+            f"target {str(target)!r} is not a directory: pass a project directory"
+        )
     root = root.resolve()
 
     pyproject = root / "pyproject.toml"

@@ -1,0 +1,1 @@
+"""How the flows are served and deployed (names, parameters, schedules, work pools)."""

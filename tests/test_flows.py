@@ -1,0 +1,169 @@
+"""The real flows, on generated targets, under one session-scoped Prefect test harness."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from flows.cli import main
+from flows.phase import run_phase
+from flows.remediation import full_remediation
+from testing_lib.report import PhaseStatus, RemediationReport
+from tests.conftest import FAILING
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+
+
+def statuses(report: RemediationReport) -> dict[str, str]:
+    return {p.name: p.status.value for p in report.phases}
+
+
+def only_run(root: Path) -> Path:
+    (run,) = (root / ".remediation" / "runs").iterdir()
+    return run
+
+
+def test_all_four_phases_pass_and_the_report_is_saved(make_target) -> None:
+    root = make_target()
+    state = full_remediation(target=str(root), return_state=True)
+    report = state.result()
+    assert state.is_completed()
+    assert isinstance(report, RemediationReport)
+    assert statuses(report) == dict.fromkeys(
+        ["foundation", "core_infrastructure", "service_integration", "final_validation"], "passed"
+    )
+    assert report.phases[-1].suite is not None
+    assert report.phases[-1].suite.passed_tests == 6  # the whole suite
+    assert report.phases[0].checks[0].name == "test environment"
+    saved = RemediationReport.model_validate_json((only_run(root) / "report.json").read_text())
+    assert saved.run_id == report.run_id
+    assert statuses(saved) == statuses(report)
+
+
+def test_a_failing_core_phase_stops_the_later_phases(make_target) -> None:
+    root = make_target({"tests/integration/database/test_db_broken.py": FAILING})
+    state = full_remediation(target=str(root), return_state=True)
+    report = state.result(raise_on_failure=False)
+    assert state.is_failed()
+    assert statuses(report) == {
+        "foundation": "passed",
+        "core_infrastructure": "failed",
+        "service_integration": "not_run",
+        "final_validation": "not_run",
+    }
+    core = report.phases[1]
+    assert "test_db_broken.py::test_broken" in core.reason
+    assert core.suite.failures()[0].error_message
+    assert "core_infrastructure failed" in report.phases[2].reason
+
+
+def test_cli_exit_codes_and_json_report_match_the_run(make_target, tmp_path: Path) -> None:
+    root = make_target({"tests/integration/api/test_api_broken.py": FAILING})
+    out = tmp_path / "reports" / "run.json"
+    assert main(["run", str(root), "--report", str(out)]) == 1
+    data = json.loads(out.read_text())
+    assert [p["status"] for p in data["phases"]] == ["passed", "failed", "not_run", "not_run"]
+    assert set(data) >= {"target", "started_at", "finished_at", "phases"}
+    assert set(data["phases"][1]) >= {"name", "status", "reason", "suite", "checks"}
+
+    (root / "tests/integration/api/test_api_broken.py").write_text("def test_fixed():\n    pass\n")
+    rerun = tmp_path / "rerun.json"
+    assert main(["run", str(root), "--phase", "core_infrastructure", "--report", str(rerun)]) == 0
+    phases = json.loads(rerun.read_text())["phases"]
+    assert [(p["name"], p["status"]) for p in phases] == [("core_infrastructure", "passed")]
+    assert main(["run", str(root), "--from", "service_integration"]) == 0
+
+
+def test_a_phase_with_nothing_selected_fails(make_target) -> None:
+    root = make_target(
+        pyproject="[tool.remediation.phases.foundation]\nmarkers = 'nonexistent_marker'\n"
+    )
+    report = full_remediation(target=str(root), phases=["foundation"], return_state=True).result(
+        raise_on_failure=False
+    )
+    (phase,) = report.phases
+    assert phase.status is PhaseStatus.FAILED
+    assert phase.reason.startswith("selected nothing")
+
+
+def test_a_conftest_that_does_not_import_errors_the_phase(make_target) -> None:
+    root = make_target({"tests/conftest.py": "import module_that_is_not_installed\n"})
+    report = full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    assert statuses(report)["foundation"] == "errored"
+    assert "module_that_is_not_installed" in report.phases[0].reason
+    assert statuses(report)["core_infrastructure"] == "not_run"
+
+
+HANGING = """
+import os, subprocess, time
+from pathlib import Path
+
+def test_a_first():
+    pass
+
+def test_b_hangs():
+    child = subprocess.Popen(["sleep", "600"])
+    Path(os.environ["PID_FILE"]).write_text(f"{os.getpid()} {child.pid}")
+    time.sleep(600)
+
+def test_c_never_reached():
+    pass
+"""
+
+
+def test_a_hanging_test_errors_the_phase_and_leaves_no_process(
+    make_target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_file = tmp_path / "pids"
+    monkeypatch.setenv("PID_FILE", str(pid_file))
+    root = make_target(
+        {"tests/unit/test_unit_hang.py": HANGING},
+        pyproject="[tool.remediation.phases.foundation]\ntimeout_s = 8\n",
+    )
+    report = full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    foundation = report.phases[0]
+    assert foundation.status is PhaseStatus.ERRORED
+    assert "tests/unit/test_unit_hang.py::test_b_hangs" in foundation.reason
+    kept = [r.test_name for r in foundation.suite.results]  # results before the hang are kept
+    assert kept == ["tests/unit/test_unit_hang.py::test_a_first"]
+    pids = [int(p) for p in pid_file.read_text().split()]
+    deadline = time.monotonic() + 5
+    while any(
+        psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids
+    ):
+        assert time.monotonic() < deadline, f"orphans left: {pids}"
+        time.sleep(0.1)
+    assert statuses(report)["core_infrastructure"] == "not_run"
+    for pid in pids:  # belt and braces: never leave a sleeper behind on failure either
+        if psutil.pid_exists(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_per_test_timeout_fails_one_test_and_the_phase_goes_on(make_target) -> None:
+    root = make_target(
+        {"tests/unit/test_unit_slow.py": "import time\n\ndef test_sleeps():\n    time.sleep(60)\n"},
+        pyproject=(
+            "[tool.remediation.phases.foundation]\ntest_timeout_s = 2\nmin_success_rate = 50\n"
+        ),
+    )
+    report = full_remediation(target=str(root), phases=["foundation"], return_state=True).result(
+        raise_on_failure=False
+    )
+    suite = report.phases[0].suite
+    assert (suite.passed_tests, suite.failed_tests) == (2, 1)
+    assert not suite.timed_out
+    assert report.phases[0].status is PhaseStatus.PASSED
+
+
+def test_the_phase_flow_runs_alone_and_saves_its_own_report(make_target) -> None:
+    root = make_target()
+    report = run_phase(target=str(root), phase="service_integration")
+    assert report.status is PhaseStatus.PASSED
+    saved = RemediationReport.model_validate_json((only_run(root) / "report.json").read_text())
+    assert [p.name for p in saved.phases] == ["service_integration"]
