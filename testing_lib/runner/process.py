@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import psutil  # type: ignore[import-untyped]  # no types-psutil in the venv
+import psutil
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,111 @@
+"""run_pytest when tests hang: the run's time limit and pytest-timeout's per-test limit."""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from testing_lib.results import TestStatus
+from testing_lib.runner import run_pytest
+
+
+def _gone(pid: int) -> bool:
+    """Exited (a zombie waiting for a non-reaping init counts as exited)."""
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_hung_run_is_stopped_with_its_results_and_no_survivors(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(
+        test_hang="""
+        import os
+        import subprocess
+        import time
+
+        def test_first():
+            pass
+
+        def test_second():
+            pass
+
+        def test_hangs():
+            with open("pids.txt", "w") as out:
+                in_group = subprocess.Popen(["sleep", "600"])
+                own_session = subprocess.Popen(["sleep", "600"], start_new_session=True)
+                out.write(f"{os.getpid()} {in_group.pid} {own_session.pid}\\n")
+            time.sleep(600)
+
+        def test_never_reached():
+            pass
+        """
+    )
+    suite = run_pytest(cwd=pytester.path, selection=["test_hang.py"], timeout_s=3)
+
+    assert suite.timed_out
+    assert suite.running_test == "test_hang.py::test_hangs"
+    assert [(r.test_name, r.status) for r in suite.results] == [
+        ("test_hang.py::test_first", TestStatus.PASSED),
+        ("test_hang.py::test_second", TestStatus.PASSED),
+    ]
+    assert suite.exit_code is not None
+    assert suite.exit_code < 0  # killed by a signal
+    pids = [int(pid) for pid in (pytester.path / "pids.txt").read_text().split()]
+    assert len(pids) == 3
+    assert all(_gone(pid) for pid in pids), [psutil.Process(p) for p in pids if not _gone(p)]
+
+
+def test_a_per_test_timeout_fails_only_the_hung_test(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(
+        test_slow="""
+        import time
+
+        def test_before():
+            pass
+
+        def test_hangs():
+            time.sleep(60)
+
+        def test_after():
+            pass
+        """
+    )
+    suite = run_pytest(
+        cwd=pytester.path, selection=["test_slow.py"], timeout_s=60, test_timeout_s=1
+    )
+
+    assert not suite.timed_out
+    assert suite.exit_code == 1
+    assert [(r.test_name.split("::")[1], r.status) for r in suite.results] == [
+        ("test_before", TestStatus.PASSED),
+        ("test_hangs", TestStatus.FAILED),
+        ("test_after", TestStatus.PASSED),
+    ]
+    assert "Timeout" in (suite.results[1].error_message or "")
+    assert "--timeout=1" in suite.command
+
+
+def test_an_interrupted_wait_stops_the_run_and_reraises(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(
+        test_interrupts="""
+        import os
+        import signal
+        import time
+
+        def test_presses_ctrl_c_in_the_runner():
+            with open("pid.txt", "w") as out:
+                out.write(str(os.getpid()))
+            os.kill(os.getppid(), signal.SIGINT)
+            time.sleep(600)
+        """
+    )
+    with pytest.raises(KeyboardInterrupt):
+        run_pytest(cwd=pytester.path, selection=["test_interrupts.py"], timeout_s=600)
+
+    assert _gone(int((pytester.path / "pid.txt").read_text()))
