@@ -167,3 +167,51 @@ def test_the_phase_flow_runs_alone_and_saves_its_own_report(make_target) -> None
     assert report.status is PhaseStatus.PASSED
     saved = RemediationReport.model_validate_json((only_run(root) / "report.json").read_text())
     assert [p.name for p in saved.phases] == ["service_integration"]
+
+
+def _interpreter_without_this_project() -> str | None:
+    """The venv's base interpreter, when it has pytest but not testing_lib."""
+    import subprocess
+    import sys
+
+    base = getattr(sys, "_base_executable", None)
+    if not base or sys.prefix == sys.base_prefix:
+        return None
+    probe = (
+        "import importlib.util as u; "
+        "print(bool(u.find_spec('pytest')), bool(u.find_spec('testing_lib')))"
+    )
+    out = subprocess.run(
+        [base, "-I", "-c", probe], capture_output=True, text=True, timeout=30, cwd="/"
+    ).stdout
+    return base if out.split() == ["True", "False"] else None
+
+
+def test_a_target_interpreter_without_this_project_is_gated(make_target) -> None:
+    python = _interpreter_without_this_project()
+    if python is None:
+        pytest.skip("no interpreter with pytest but without this project on this machine")
+    root = make_target(pyproject=f"[tool.remediation]\npython = '{python}'\n")
+    report = full_remediation(target=str(root), phases=["foundation"], return_state=True).result()
+    (phase,) = report.phases
+    assert phase.status is PhaseStatus.PASSED
+    assert phase.suite.passed_tests == 2
+    assert phase.checks[0].status.value == "warning"
+    assert "does not have testing_lib" in phase.checks[0].details
+
+
+def test_each_phase_publishes_a_summary_and_a_failure_table(make_target) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    root = make_target({"tests/unit/test_unit_broken.py": FAILING}, name="artifact-target")
+    full_remediation(target=str(root), phases=["foundation"], return_state=True)
+    keys = ["artifact-target-foundation-gate", "artifact-target-foundation-failures"]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys))
+        )
+    by_type = {a.type: a for a in artifacts}
+    assert set(by_type) == {"markdown", "table"}
+    assert "foundation: failed" in str(by_type["markdown"].data)
+    assert "test_unit_broken.py::test_broken" in str(by_type["table"].data)
