@@ -50,8 +50,20 @@ class RemediationTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     python: str | None = None
+    metadata: str | None = None  # "pkg.module:Base" (declarative base or MetaData)
+    session_dependency: str | None = None  # "pkg.module:get_session"
+    app: str | None = None  # "pkg.module:app" (FastAPI/ASGI application)
     phases: dict[PhaseName, PhaseConfig] = Field(default_factory=dict)
     testing: TestConfiguration = Field(default_factory=TestConfiguration)
+
+    @field_validator("metadata", "session_dependency", "app")
+    @classmethod
+    def _import_path(cls, value: str | None) -> str | None:
+        if value is not None:
+            module, _, attribute = value.partition(":")
+            if not module or not attribute:
+                raise ValueError(f"{value!r} is not an import path: write 'package.module:name'")
+        return value
 
 
 class TargetConfig(BaseModel):
@@ -62,6 +74,9 @@ class TargetConfig(BaseModel):
     python: str
     phases: dict[PhaseName, PhaseConfig]
     testing: TestConfiguration
+    metadata: str | None = None
+    session_dependency: str | None = None
+    app: str | None = None
 
     @property
     def name(self) -> str:
@@ -168,4 +183,7 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
         python=interpreter,
         phases=phases,
         testing=parsed.testing,
+        metadata=parsed.metadata,
+        session_dependency=parsed.session_dependency,
+        app=parsed.app,
     )
