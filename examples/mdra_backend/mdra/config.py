@@ -29,7 +29,9 @@ def _parse_bool(name: str, raw: str | None, default: bool) -> bool:
     raise ConfigurationError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
-def _parse_number(name: str, raw: str | None, default: float, kind: type[float] | type[int]) -> float:
+def _parse_number(
+    name: str, raw: str | None, default: float, kind: type[float] | type[int]
+) -> float:
     if raw is None or raw.strip() == "":
         return default
     try:

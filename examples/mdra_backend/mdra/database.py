@@ -24,7 +24,9 @@ class Base(DeclarativeBase):
     """Declarative base of every MDRA model."""
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+def _enable_sqlite_foreign_keys(
+    dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry
+) -> None:
     # SQLite enforces foreign keys (and ON DELETE CASCADE) only when asked, per connection.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -64,22 +64,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await dispose_engine()
 
 
-async def _mdra_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, MDRAError)
+async def _mdra_error(_request: Request, exc: MDRAError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return JSONResponse(
-        error_body(code, message), status_code=exc.status_code, headers=exc.headers
-    )
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
     details = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
     return JSONResponse(
         error_body("validation_error", "request validation failed", details=details),
@@ -87,8 +82,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _openfda_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, OpenFDAError)
+async def _openfda_error(_request: Request, exc: OpenFDAError) -> JSONResponse:
     logger.warning("openFDA failure: %s", exc.message)
     if exc.code == "TIMEOUT":
         return JSONResponse(

@@ -99,9 +99,7 @@ class Project(Base):
     status: Mapped[ProjectStatus] = mapped_column(
         PROJECT_STATUS_TYPE, default=ProjectStatus.DRAFT, index=True
     )
-    owner_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -6,7 +6,14 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from mdra.models import ProjectStatus
 from mdra.services.openfda import PredicateRecord
@@ -25,11 +32,16 @@ def _check_email(value: str) -> str:
 
 Email = Annotated[str, AfterValidator(_check_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-KNumber = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=K_NUMBER_PATTERN)
-]
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+# Normalised before the pattern is checked, so "k213456" is accepted as "K213456".
+KNumber = Annotated[str, StringConstraints(pattern=K_NUMBER_PATTERN), BeforeValidator(_upper)]
 ProductCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=PRODUCT_CODE_PATTERN)
+    str, StringConstraints(pattern=PRODUCT_CODE_PATTERN), BeforeValidator(_upper)
 ]
 
 
@@ -66,7 +78,7 @@ class UserRead(_Response):
 
 class Token(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int = Field(description="lifetime of the token in seconds")
 
 

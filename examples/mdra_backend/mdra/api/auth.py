@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Annotated
 
@@ -14,7 +15,13 @@ from mdra.database import get_session
 from mdra.errors import ConflictError
 from mdra.models import User
 from mdra.schemas import LoginRequest, Token, UserCreate, UserRead
-from mdra.security import CurrentUser, create_access_token, hash_password, verify_password
+from mdra.security import (
+    AdminUser,
+    CurrentUser,
+    create_access_token,
+    hash_password,
+    verify_password,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Session = Annotated[AsyncSession, Depends(get_session)]
@@ -65,3 +72,9 @@ async def login(data: LoginRequest, session: Session) -> Token:
 @router.get("/me", response_model=UserRead)
 async def me(user: CurrentUser) -> User:
     return user
+
+
+@router.get("/users", response_model=list[UserRead])
+async def list_users(_admin: AdminUser, session: Session) -> Sequence[User]:
+    """Every user (admins only)."""
+    return (await session.scalars(select(User).order_by(User.id))).all()

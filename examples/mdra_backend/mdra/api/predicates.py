@@ -69,4 +69,3 @@ async def attach_predicate(
     project_id: int, data: PredicateCreate, user: CurrentUser, service: Service
 ) -> PredicateDevice:
     return await service.attach_predicate(project_id, user, data)
-

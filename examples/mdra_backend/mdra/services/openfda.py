@@ -91,7 +91,7 @@ class PredicateSearchResult(BaseModel):
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> PredicateSearchResult:
-        """Parse openFDA's ``{"meta": {..., "results": {skip, limit, total}}, "results": [...]}``."""
+        """Parse openFDA's ``{"meta": {"results": {skip, limit, total}}, "results": [...]}``."""
         meta = payload.get("meta") or {}
         page = meta.get("results") or {}
         return cls.model_validate(

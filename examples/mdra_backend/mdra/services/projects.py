@@ -1,4 +1,5 @@
-"""Project rules: ownership, CRUD and the status workflow DRAFT -> ACTIVE -> IN_PROGRESS -> COMPLETED.
+"""Project rules: ownership, CRUD and the status workflow
+DRAFT -> ACTIVE -> IN_PROGRESS -> COMPLETED.
 
 Every query eagerly loads what the API returns (``selectinload``), so listing N projects costs
 the same number of statements whatever N is, and no lazy load ever runs under asyncio.
@@ -63,7 +64,7 @@ class ProjectService:
         return project
 
     async def get(self, project_id: int, user: User) -> Project:
-        """The project if ``user`` owns it or is an admin; others get ``NotFoundError`` (no leak)."""
+        """The project if ``user`` owns it or is an admin, else ``NotFoundError`` (no leak)."""
         query = self._visible_to(user).where(Project.id == project_id)
         project = (await self.session.execute(query)).scalar_one_or_none()
         if project is None:
