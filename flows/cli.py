@@ -133,6 +133,13 @@ def run(
             help="Interpreter for the target's tests (default: its config, else this one).",
         ),
     ] = None,
+    reuse_passed: Annotated[
+        bool,
+        typer.Option(
+            "--reuse-passed",
+            help="Skip phases that passed before on the same target content and configuration.",
+        ),
+    ] = False,
 ) -> None:
     """Run the remediation phases on TARGET and gate each on its pytest results."""
     from testing_lib.config.target import load_target_config
@@ -166,6 +173,7 @@ def run(
                     phases=selected,
                     python=config.python if python else None,
                     run_id=run_id,
+                    reuse_passed=reuse_passed,
                     return_state=True,
                 )
         finally:

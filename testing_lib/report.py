@@ -40,6 +40,7 @@ class PhaseReport(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    reused: bool = False  # taken from an earlier passing run on the same content
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -215,3 +215,23 @@ def test_each_phase_publishes_a_summary_and_a_failure_table(make_target) -> None
     assert set(by_type) == {"markdown", "table"}
     assert "foundation: failed" in str(by_type["markdown"].data)
     assert "test_unit_broken.py::test_broken" in str(by_type["table"].data)
+
+
+def test_a_rerun_after_a_fix_reuses_only_the_phases_that_passed(make_target) -> None:
+    root = make_target({"tests/integration/api/test_api_broken.py": FAILING})
+    first = full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    assert statuses(first)["core_infrastructure"] == "failed"
+
+    (root / "tests/integration/api/test_api_broken.py").write_text("def test_fixed():\n    pass\n")
+    second = full_remediation(target=str(root), return_state=True).result()
+    assert statuses(second) == dict.fromkeys(statuses(second), "passed")
+    assert {p.name: p.reused for p in second.phases} == {
+        "foundation": True,
+        "core_infrastructure": False,
+        "service_integration": False,
+        "final_validation": False,
+    }
+    assert second.phases[0].reason.startswith("reused")
+
+    fresh = full_remediation(target=str(root), reuse_passed=False, return_state=True).result()
+    assert not any(p.reused for p in fresh.phases)
