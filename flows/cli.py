@@ -14,8 +14,8 @@ from rich.text import Text
 
 from flows.defaults import EXAMPLE_TARGET
 from flows.prefect_env import configure_prefect_environment
-from flows.progress import GateProgress, latest_results_file
 from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
+from testing_lib.runner.progress import GateProgress, latest_results_file
 
 app = typer.Typer(
     add_completion=False,
@@ -193,6 +193,57 @@ def run(
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(outcome.model_dump_json(indent=2), encoding="utf-8")
     raise typer.Exit(EXIT_OK if outcome.passed else EXIT_GATE)
+
+
+@app.command()
+def server(
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API and the UI.")] = 4200,
+    target: Annotated[
+        Path | None, typer.Option(help="Default target of the deployments (default: the example).")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of the nightly schedule.")] = "UTC",
+    nightly_cron: Annotated[
+        str, typer.Option("--nightly-cron", help="Cron of nightly-isolation.")
+    ] = "0 2 * * *",
+) -> None:
+    """Start Prefect's server and serve the three deployments; Ctrl-C stops both."""
+    import os
+    import zoneinfo
+
+    from deployments.server import ServerStartError, prefect_server, serve_deployments
+
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise _usage_error(
+            f"unknown time zone {timezone!r}: use an IANA name such as Europe/Paris"
+        ) from exc
+    default_target = None
+    if target is not None:
+        from testing_lib.config.target import load_target_config
+        from testing_lib.exceptions import TargetConfigError
+
+        try:
+            default_target = str(load_target_config(target).root)
+        except TargetConfigError as exc:
+            raise _usage_error(str(exc)) from exc
+    home = Path(os.environ["PREFECT_HOME"])
+    try:
+        with prefect_server(host, port, home) as api_url:
+            ui = api_url.removesuffix("/api")
+            out.print(Text(f"Prefect UI: {ui}  (state: {home}; Ctrl-C stops)"), soft_wrap=True)
+            os.environ["PREFECT_API_URL"] = api_url  # for the served runs' subprocesses
+            try:
+                serve_deployments(
+                    api_url, target=default_target, timezone=timezone, nightly_cron=nightly_cron
+                )
+            except KeyboardInterrupt:
+                out.print("stopping")
+    except ServerStartError as exc:
+        raise _usage_error(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import re
+from uuid import UUID
 
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.context import get_run_context
+from prefect.exceptions import MissingContextError
 
 from testing_lib.rendering import failure_rows, phase_markdown, run_markdown
 from testing_lib.report import PhaseReport, RemediationReport
@@ -35,3 +43,24 @@ def publish_run_artifact(report: RemediationReport, target_name: str) -> None:
         markdown=run_markdown(report),
         description=f"remediation of {target_name}",
     )
+
+
+class ProgressArtifact:
+    """A Prefect progress artifact (0–100); inert outside a flow or task run (e.g. `.fn`)."""
+
+    def __init__(self, key: str, description: str) -> None:
+        self._id: UUID | None = None
+        self._last = -1.0
+        try:
+            get_run_context()
+        except MissingContextError:
+            return
+        created = create_progress_artifact(progress=0.0, key=key, description=description)
+        assert isinstance(created, UUID)  # sync call from sync code
+        self._id = created
+        self._last = 0.0
+
+    def update(self, percent: float) -> None:
+        if self._id is not None and percent != self._last:
+            update_progress_artifact(artifact_id=self._id, progress=percent)
+            self._last = percent

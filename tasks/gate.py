@@ -1,19 +1,28 @@
-"""The pytest gate of a phase, as a task: run the selection, return the suite."""
+"""The pytest gate of a phase, as a task: run the selection, return the suite.
+
+While pytest runs (in a worker thread), the task follows the runner's results file and
+keeps a Prefect progress artifact up to date.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from tasks.artifacts import ProgressArtifact, artifact_key
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import run_pytest
+from testing_lib.runner.progress import GateProgress
 from testing_lib.selection import resolve_selection
+
+PROGRESS_POLL_S = 1.0
 
 
 @task(task_run_name="pytest-gate-{phase}", cache_policy=NO_CACHE)
@@ -31,19 +40,33 @@ def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuite
         )
         return TestSuiteResult(suite_name=phase, selection=list(selection.configured))
     out_dir.mkdir(parents=True, exist_ok=True)
-    suite = run_pytest(
-        cwd=target.root,
-        selection=list(selection.existing),
-        python=target.python,
-        suite_name=phase,
-        markers=config.markers,
-        extra_args=config.pytest_args,
-        timeout_s=config.timeout_s,
-        test_timeout_s=config.test_timeout_s,
-        env=test_environment_values(target.testing),
-        results_file=out_dir / "results.jsonl",
-        log_file=out_dir / "pytest.log",
+    results_file = out_dir / "results.jsonl"
+    progress = ProgressArtifact(
+        key=artifact_key(target.name, phase, "progress"),
+        description=f"{phase}: tests finished / collected (%)",
     )
+    tracker = GateProgress(phase=phase)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gate-{phase}") as pool:
+        future = pool.submit(
+            run_pytest,
+            cwd=target.root,
+            selection=list(selection.existing),
+            python=target.python,
+            suite_name=phase,
+            markers=config.markers,
+            extra_args=config.pytest_args,
+            timeout_s=config.timeout_s,
+            test_timeout_s=config.test_timeout_s,
+            env=test_environment_values(target.testing),
+            results_file=results_file,
+            log_file=out_dir / "pytest.log",
+        )
+        while not future.done():
+            tracker.read(results_file)
+            progress.update(100 * tracker.fraction)
+            wait([future], timeout=PROGRESS_POLL_S)
+        suite = future.result()
+    progress.update(100.0)
     logger.info(
         "phase %s: %d passed, %d failed, %d errors, %d skipped, %d collection errors (exit %s)",
         phase,

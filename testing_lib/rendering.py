@@ -80,6 +80,29 @@ def phase_markdown(report: PhaseReport, target: str) -> str:
     return "\n".join(lines)
 
 
+def _bar(value: float, maximum: float, width: int = 30) -> str:
+    filled = 0 if maximum <= 0 else round(width * value / maximum)
+    return "█" * filled + "░" * (width - filled)
+
+
+def run_chart(report: RemediationReport) -> list[str]:
+    """Phase durations and pass rates as a fixed-width bar chart (renders in any markdown)."""
+    ran = [p for p in report.phases if p.duration_s is not None]
+    if not ran:
+        return []
+    longest = max(p.duration_s or 0.0 for p in ran)
+    width = max(len(p.name) for p in ran)
+    lines = ["## Phase durations and pass rates", "", "```"]
+    for phase in ran:
+        seconds = phase.duration_s or 0.0
+        lines.append(f"{phase.name:<{width}}  time {_bar(seconds, longest)} {seconds:6.1f}s")
+    for phase in ran:
+        rate = phase.suite.gate_success_rate if phase.suite else 0.0
+        lines.append(f"{phase.name:<{width}}  pass {_bar(rate, 100.0)} {rate:5.1f}%")
+    lines += ["```", ""]
+    return lines
+
+
 def run_markdown(report: RemediationReport) -> str:
     lines = [
         f"# Remediation of `{report.target}`: {'passed' if report.passed else 'not passed'}",
@@ -102,4 +125,6 @@ def run_markdown(report: RemediationReport) -> str:
             f"| {phase.name} | {icon} {phase.status.value} | {counts[0]} | {counts[1]} | "
             f"{counts[2]} | {counts[3]} | {duration} | {phase.reason} |"
         )
+    lines.append("")
+    lines += run_chart(report)
     return "\n".join(lines)

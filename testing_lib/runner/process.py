@@ -187,3 +187,11 @@ def _group_members(pgid: int) -> list[psutil.Process]:
         except (ProcessLookupError, PermissionError):
             continue
     return members
+
+
+def terminate_process_tree(popen: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+    """Stop a process started with `start_new_session=True` and everything it started:
+    SIGTERM to its group and descendants, SIGKILL to what is left after `grace_s`."""
+    family = _Family(popen.pid)
+    if popen.poll() is None or family.alive():
+        _stop(family, popen, grace_s)

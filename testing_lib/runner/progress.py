@@ -42,6 +42,17 @@ class GateProgress:
                 self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
                 self.running = None
 
+    @property
+    def done(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def fraction(self) -> float:
+        """Share of collected tests finished (0 until pytest reports its collection)."""
+        if not self.collected:
+            return 0.0
+        return min(1.0, self.done / self.collected)
+
     def line(self) -> str:
         done = sum(self.outcomes.values())
         total = f"/{self.collected}" if self.collected is not None else ""
