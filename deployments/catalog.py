@@ -22,6 +22,12 @@ NIGHTLY = "nightly-isolation"
 DEFAULT_NIGHTLY_CRON = "0 2 * * *"
 
 
+def _built(deployment: object) -> RunnerDeployment:
+    """`to_deployment` is dual sync/async; called from sync code it returns the deployment."""
+    assert isinstance(deployment, RunnerDeployment)
+    return deployment
+
+
 def build_deployments(
     *,
     target: str | None = None,
@@ -32,26 +38,32 @@ def build_deployments(
     module = EntrypointType.MODULE_PATH
     tags = ["remediation"]
     return [
-        full_remediation.to_deployment(
-            name=FULL,
-            parameters={"target": default_target},
-            description="The four gated phases; Retry re-runs only the phases that did not pass.",
-            entrypoint_type=module,
-            tags=tags,
+        _built(
+            full_remediation.to_deployment(
+                name=FULL,
+                parameters={"target": default_target},
+                description="The four gated phases; Retry re-runs only the phases that did not pass.",
+                entrypoint_type=module,
+                tags=tags,
+            )
         ),
-        run_phase.to_deployment(
-            name=RERUN,
-            parameters={"target": default_target},
-            description="Run one phase on its own, always fresh (no reuse of earlier passes).",
-            entrypoint_type=module,
-            tags=tags,
+        _built(
+            run_phase.to_deployment(
+                name=RERUN,
+                parameters={"target": default_target},
+                description="Run one phase on its own, always fresh (no reuse of earlier passes).",
+                entrypoint_type=module,
+                tags=tags,
+            )
         ),
-        nightly_isolation.to_deployment(
-            name=NIGHTLY,
-            parameters={"target": default_target},
-            schedules=[Cron(nightly_cron, timezone=timezone)],
-            description="Run the suite in several orders and find order-dependent tests.",
-            entrypoint_type=module,
-            tags=tags,
+        _built(
+            nightly_isolation.to_deployment(
+                name=NIGHTLY,
+                parameters={"target": default_target},
+                schedules=[Cron(nightly_cron, timezone=timezone)],
+                description="Run the suite in several orders and find order-dependent tests.",
+                entrypoint_type=module,
+                tags=tags,
+            )
         ),
     ]

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.defaults import EXAMPLE_TARGET
+from flows.organize_cli import organize
 from flows.prefect_env import configure_prefect_environment
 from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
 from testing_lib.runner.progress import GateProgress, latest_results_file
@@ -211,6 +212,7 @@ def server(
 ) -> None:
     """Start Prefect's server and serve the three deployments; Ctrl-C stops both."""
     import os
+    import signal
     import zoneinfo
 
     from deployments.server import ServerStartError, prefect_server, serve_deployments
@@ -231,6 +233,12 @@ def server(
         except TargetConfigError as exc:
             raise _usage_error(str(exc)) from exc
     home = Path(os.environ["PREFECT_HOME"])
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGHUP, _interrupt)  # closed terminal: stop like Ctrl-C
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         with prefect_server(host, port, home) as api_url:
             ui = api_url.removesuffix("/api")
@@ -244,6 +252,9 @@ def server(
                 out.print("stopping")
     except ServerStartError as exc:
         raise _usage_error(str(exc)) from exc
+
+
+app.command("organize")(organize)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from testing_lib.config.target import RemediationTable, format_validation_error
 from testing_lib.config.testing import TestConfiguration
 from testing_lib.environment import TestEnvironment
+from testing_lib.organizer.fixtures import test_file_organizer  # noqa: F401  (the seed's fixture)
 
 _ENV_KEY = pytest.StashKey[TestEnvironment]()
 

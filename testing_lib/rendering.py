@@ -5,8 +5,6 @@ from __future__ import annotations
 from testing_lib.report import PhaseReport, RemediationReport
 from testing_lib.results import TestStatus
 
-_ICON = {"passed": "✅", "failed": "❌", "errored": "💥", "not_run": "⏭️", "warning": "⚠️"}
-
 
 def _first_line(text: str | None) -> str:
     for line in (text or "").splitlines():
@@ -34,9 +32,8 @@ def failure_rows(report: PhaseReport) -> list[dict[str, str]]:
 
 
 def phase_markdown(report: PhaseReport, target: str) -> str:
-    icon = _ICON.get(report.status.value, "")
     lines = [
-        f"# {icon} {report.name}: {report.status.value}",
+        f"# {report.name}: {report.status.value}",
         "",
         f"**Target:** `{target}`  ",
         f"**Gate:** {report.reason}",
@@ -45,7 +42,7 @@ def phase_markdown(report: PhaseReport, target: str) -> str:
     if report.checks:
         lines += ["## Checks", "", "| check | status | details |", "| --- | --- | --- |"]
         lines += [
-            f"| {c.name} | {_ICON.get(c.status.value, '')} {c.status.value} | {c.details} |"
+            f"| {c.name} | {c.status.value} | {c.details} |"
             for c in report.checks
         ]
         lines.append("")
@@ -120,9 +117,8 @@ def run_markdown(report: RemediationReport) -> str:
             else ("-", "-", "-", "-")
         )
         duration = f"{phase.duration_s:.1f}s" if phase.duration_s is not None else "-"
-        icon = _ICON.get(phase.status.value, "")
         lines.append(
-            f"| {phase.name} | {icon} {phase.status.value} | {counts[0]} | {counts[1]} | "
+            f"| {phase.name} | {phase.status.value} | {counts[0]} | {counts[1]} | "
             f"{counts[2]} | {counts[3]} | {duration} | {phase.reason} |"
         )
     lines.append("")

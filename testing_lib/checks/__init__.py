@@ -6,13 +6,21 @@ from typing import Final
 
 from testing_lib.checks.base import PhaseCheck
 from testing_lib.checks.environment import ENVIRONMENT_CHECK, check_test_environment
+from testing_lib.checks.organization import ORGANIZATION_CHECK, check_test_organization
 from testing_lib.config.phases import PhaseName
 
 PHASE_CHECKS: Final[dict[PhaseName, tuple[PhaseCheck, ...]]] = {
-    "foundation": (ENVIRONMENT_CHECK,),
+    "foundation": (ENVIRONMENT_CHECK, ORGANIZATION_CHECK),
     "core_infrastructure": (),
     "service_integration": (),
     "final_validation": (),
 }
 
-__all__ = ["ENVIRONMENT_CHECK", "PHASE_CHECKS", "PhaseCheck", "check_test_environment"]
+__all__ = [
+    "ENVIRONMENT_CHECK",
+    "ORGANIZATION_CHECK",
+    "PHASE_CHECKS",
+    "PhaseCheck",
+    "check_test_environment",
+    "check_test_organization",
+]

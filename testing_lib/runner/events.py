@@ -33,6 +33,15 @@ class Collected(BaseModel):
     count: int
 
 
+class CollectedIds(BaseModel):
+    """Opt-in (`REMEDIATION_COLLECT_IDS=1`): every collected node id, relative to `rootdir`."""
+
+    event: Literal["collected_ids"]
+    rootdir: str
+    ids: list[str]
+    missing_fixtures: dict[str, list[str]] = Field(default_factory=dict)
+
+
 class Start(BaseModel):
     event: Literal["start"]
     nodeid: str
@@ -66,7 +75,7 @@ class SessionFinish(BaseModel):
 
 
 Event = Annotated[
-    SessionStart | CollectErrorEvent | Collected | Start | Result | SessionFinish,
+    SessionStart | CollectErrorEvent | Collected | CollectedIds | Start | Result | SessionFinish,
     Field(discriminator="event"),
 ]
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
@@ -77,6 +86,7 @@ class RunEvents(BaseModel):
 
     session: SessionStart | None = None
     collected: int | None = None
+    collected_ids: CollectedIds | None = None
     collection_errors: list[CollectionError] = Field(default_factory=list)
     results: list[TestResult] = Field(default_factory=list)
     running: list[str] = Field(default_factory=list)  # started, no result yet, oldest first
@@ -117,6 +127,8 @@ def parse_events(text: str) -> RunEvents:
                     run.collection_errors.append(CollectionError(nodeid=nodeid, message=message))
             case Collected(count=count):
                 run.collected = count
+            case CollectedIds():
+                run.collected_ids = event
             case Start(nodeid=nodeid):
                 running.pop(nodeid, None)
                 running[nodeid] = None

@@ -16,6 +16,12 @@ survive a kill of the process:
 - ``result``: one per test, setup/call/teardown folded into one outcome
 - ``session_finish``: pytest's exit status
 
+With ``REMEDIATION_COLLECT_IDS=1`` it also writes, once collection is done:
+
+- ``collected_ids``: pytest's rootdir, the node id of every collected test in order, and
+  the fixture names each test requests that no plugin, conftest or module defines for it
+  (``missing_fixtures``, only tests that have some: they would error at setup)
+
 Under pytest-xdist the controller receives every worker's reports, so only the
 controller writes; workers (``config.workerinput``) stay silent.
 """
@@ -31,6 +37,7 @@ from typing import IO, Any
 import pytest
 
 RESULTS_FILE_ENV = "REMEDIATION_RESULTS_FILE"
+COLLECT_IDS_ENV = "REMEDIATION_COLLECT_IDS"
 
 _PHASES = ("setup", "call", "teardown")
 
@@ -38,8 +45,9 @@ _PHASES = ("setup", "call", "teardown")
 class _Writer:
     """Appends events to the results file and folds per-phase reports into results."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], with_ids: bool = False) -> None:
         self._stream = stream
+        self.with_ids = with_ids
         self._reports: dict[str, list[Any]] = {}
         self._collect_errors: set[str] = set()
         self._collected_written = False
@@ -167,9 +175,11 @@ _writer: _Writer | None = None
 def pytest_configure(config: pytest.Config) -> None:
     global _writer
     path = os.environ.pop(RESULTS_FILE_ENV, None)  # a nested pytest run must not write here
+    with_ids = os.environ.pop(COLLECT_IDS_ENV, "") == "1"
     if not path or hasattr(config, "workerinput") or _writer is not None:
         return
-    _writer = _Writer(open(path, "a", encoding="utf-8"))  # closed in pytest_unconfigure
+    # closed in pytest_unconfigure
+    _writer = _Writer(open(path, "a", encoding="utf-8"), with_ids=with_ids)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -194,9 +204,31 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         _writer.collect_error(report.nodeid, _longrepr_text(report))
 
 
+def _missing_fixtures(item: Any) -> list[str]:
+    """Fixture names in the item's closure that resolved to no definition."""
+    info = getattr(item, "_fixtureinfo", None)
+    closure = getattr(info, "names_closure", None)
+    defined = getattr(info, "name2fixturedefs", None)
+    if closure is None or defined is None:
+        return []
+    return sorted(n for n in closure if n not in defined and n != "request")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _writer is not None:
         _writer.collected(len(session.items))
+        if _writer.with_ids:
+            _writer.write(
+                "collected_ids",
+                rootdir=str(session.config.rootpath),
+                ids=[item.nodeid for item in session.items],
+                missing_fixtures={
+                    item.nodeid: missing
+                    for item in session.items
+                    for missing in [_missing_fixtures(item)]
+                    if missing
+                },
+            )
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -1,0 +1,1 @@
+"""A small slice of the MDRA backend: projects, their storage, tokens, openFDA predicates."""

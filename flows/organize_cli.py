@@ -1,0 +1,258 @@
+"""`remediate organize TARGET [--apply] [--undo] [--json PATH] [--python PATH]`.
+
+Audits TARGET's test suite (every module pytest would collect, conftests and helpers),
+finds duplicates and problems, and plans the seed's layout (`tests/unit|integration|
+performance|fixtures/<area>`). Registered in `flows/cli.py` with
+`app.command("organize")(organize)`; `organize_app` runs it on its own.
+
+- default: a dry run; prints problems and the plan as tables, changes nothing;
+- `--apply`: carries the plan out (`git mv` in a git work tree), journaled, checked with
+  `pytest --collect-only` (the target's interpreter) before and after, and rolled back by
+  itself if a test id disappears, a test's fixture stops resolving, or collection errors
+  grow;
+- `--undo`: restores the tree of the latest `--apply`, byte for byte;
+- `--json PATH`: the whole report (`OrganizeReport`; after `--undo`, the `UndoResult`),
+  paths relative to TARGET with forward slashes.
+
+Exit codes: 0 the dry run was printed (whatever problems it lists: the foundation phase's
+"test organization audit" check is the gate), the apply was verified, or the undo was
+verified byte for byte; 1 the apply was rolled back (the report names the tests it would
+have lost), or the undo could not restore every file exactly; 2 bad input (no such
+target, --apply with --undo, an interpreter that does not exist or lacks pytest, a stale
+plan, nothing to undo): one line naming the fix, nothing changed.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from testing_lib.config.target import load_target_config, resolve_interpreter
+from testing_lib.exceptions import RunnerError, TargetConfigError
+from testing_lib.organizer import (
+    ExecutionResult,
+    OrganizationPlan,
+    OrganizerError,
+    TestFileOrganizer,
+)
+from testing_lib.organizer.models import AuditReport
+
+EXIT_OK, EXIT_ROLLED_BACK, EXIT_USAGE = 0, 1, 2
+MAX_PROBLEM_ROWS = 25
+
+out = Console()
+err = Console(stderr=True)
+
+_ACTION_STYLE = {
+    "move": "cyan",
+    "quarantine": "yellow",
+    "lift_conftest": "magenta",
+    "rewrite": "blue",
+    "keep": "dim",
+}
+
+
+def _usage_error(message: str) -> typer.Exit:
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _has_remediation_table(root: Path) -> bool:
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True  # let load_target_config name the problem
+    return "remediation" in document.get("tool", {})
+
+
+def _interpreter(root: Path, python: str | None) -> str:
+    """--python, else the target's [tool.remediation] python, else this interpreter."""
+    if (root / "tests").is_dir() or _has_remediation_table(root):
+        return load_target_config(root, python=python).python
+    if python is not None:
+        return resolve_interpreter(python, Path.cwd())
+    return sys.executable
+
+
+def _problems_table(report: AuditReport) -> Table | None:
+    if not report.problems:
+        return None
+    table = Table(title="problems (collection-breaking first)", title_justify="left")
+    table.add_column("kind", no_wrap=True)
+    table.add_column("where", no_wrap=True)
+    table.add_column("problem")
+    for problem in report.problems[:MAX_PROBLEM_ROWS]:
+        style = "red" if problem.breaks_collection else "yellow"
+        table.add_row(
+            Text(problem.kind.value, style=style),
+            f"{problem.path}:{problem.line}",
+            problem.message,
+        )
+    return table
+
+
+def _plan_table(plan: OrganizationPlan) -> Table:
+    table = Table(title="organization plan", title_justify="left")
+    table.add_column("action", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("destination", no_wrap=True)
+    table.add_column("imports", justify="right")
+    table.add_column("reason")
+    for entry in plan.entries:
+        if entry.action == "keep":
+            continue
+        table.add_row(
+            Text(entry.action, style=_ACTION_STYLE.get(entry.action, "")),
+            entry.source,
+            entry.destination if entry.moves else "(stays)",
+            str(len(entry.rewrites)) if entry.rewrites else "",
+            entry.reason,
+        )
+    return table
+
+
+def _summary(report: AuditReport) -> str:
+    modules = [f for f in report.files if f.kind == "test"]
+    tests = sum(f.test_count for f in modules)
+    breaking = len(report.breaking_problems)
+    copies = sum(1 for f in report.files if f.is_duplicate)
+    return (
+        f"{len(report.files)} files audited under {report.root}: {tests} tests in "
+        f"{len(modules)} test modules, {len(report.problems)} problems ({breaking} break "
+        "collection), "
+        f"{len(report.duplicates)} duplicate pairs ({copies} whole-file copies)"
+    )
+
+
+def _write_json(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def organize(
+    target: Annotated[Path, typer.Argument(help="The project whose tests to organize.")],
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Carry the plan out (checked with pytest --collect-only, rolled back if a "
+            "test would be lost).",
+        ),
+    ] = False,
+    undo: Annotated[
+        bool, typer.Option("--undo", help="Restore the tree of the latest --apply.")
+    ] = False,
+    json: Annotated[
+        Path | None, typer.Option("--json", help="Also write the whole report as JSON here.")
+    ] = None,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            help="Interpreter for the target's pytest (default: its config, else this one).",
+        ),
+    ] = None,
+) -> None:
+    """Audit TARGET's tests and plan (or apply, or undo) the seed's layout, losing no test."""
+    if apply and undo:
+        raise _usage_error("use either --apply or --undo, not both")
+    if not target.exists():
+        raise _usage_error(f"target {str(target)!r} does not exist: pass a project directory")
+    if not target.is_dir():
+        raise _usage_error(f"target {str(target)!r} is not a directory: pass a project directory")
+    if json is not None and json.is_dir():
+        raise _usage_error(f"--json {json} is a directory: give a file path")
+    root = target.resolve()
+    try:
+        interpreter = _interpreter(root, python)
+    except TargetConfigError as exc:
+        raise _usage_error(str(exc)) from exc
+    organizer = TestFileOrganizer(root, python=interpreter)
+
+    if undo:
+        try:
+            undone = organizer.undo()
+        except OrganizerError as exc:
+            raise _usage_error(str(exc)) from exc
+        out.print(Text(undone.message, style="green" if undone.verified else "bold red"))
+        if json is not None:
+            _write_json(json, undone.model_dump_json(indent=2))
+        raise typer.Exit(EXIT_OK if undone.verified else EXIT_ROLLED_BACK)
+
+    try:
+        organizer.audit_test_files()
+        organizer.create_organization_plan()
+    except RunnerError as exc:
+        raise _usage_error(str(exc)) from exc
+    report = organizer.report
+    plan = organizer.plan
+    assert plan is not None
+    out.print(Text(_summary(report)), soft_wrap=True)
+    problems = _problems_table(report)
+    if problems is not None:
+        out.print(problems)
+        hidden = len(report.problems) - MAX_PROBLEM_ROWS
+        if hidden > 0:
+            out.print(Text(f"... and {hidden} more problems (see --json)"))
+    if any(e.action != "keep" for e in plan.entries):
+        out.print(_plan_table(plan))
+    else:
+        out.print(Text("nothing to move: every file is already in the layout."))
+    for conflict in plan.conflicts:
+        out.print(Text(f"conflict: {conflict.resolution}"), soft_wrap=True)
+    kept = sum(1 for e in plan.entries if e.action == "keep")
+    out.print(Text(f"{kept} file(s) stay as they are."))
+
+    result: ExecutionResult | None = None
+    if apply:
+        try:
+            with out.status("applying: pytest --collect-only before and after"):
+                result = organizer.execute_reorganization(plan, apply=True)
+        except (OrganizerError, RunnerError) as exc:
+            raise _usage_error(str(exc)) from exc
+        style = "bold red" if result.rolled_back else "green"
+        out.print(Text(result.message, style=style), soft_wrap=True)
+        if result.applied and not result.rolled_back:
+            out.print(Text(f"undo with: remediate organize {target} --undo"), soft_wrap=True)
+    else:
+        out.print(
+            Text(
+                "dry run: nothing changed. --apply carries it out, checked with pytest "
+                "--collect-only before and after and rolled back if a test would be lost.",
+            ),
+            soft_wrap=True,
+        )
+    if json is not None:
+        document = organizer.organize_report(result, report=report, plan=plan)
+        _write_json(json, document.model_dump_json(indent=2))
+    raise typer.Exit(EXIT_ROLLED_BACK if result is not None and result.rolled_back else EXIT_OK)
+
+
+organize_app = typer.Typer(
+    add_completion=False,
+    help="Audit a test suite and reorganize it into the seed's layout without losing a test.",
+)
+organize_app.command("organize")(organize)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run `organize` on its own; returns the exit code (see the module docstring)."""
+    try:
+        organize_app(args=argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

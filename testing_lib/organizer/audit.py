@@ -1,0 +1,443 @@
+"""The audit: every module pytest would collect under a root, plus conftests and helpers.
+
+Reads files and parses them (in worker processes when there are many); never imports
+them. The optional interpreter is asked one question, in one subprocess: which external
+top-level modules the test files import that it cannot find.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import subprocess
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from testing_lib.exceptions import RunnerError
+from testing_lib.organizer.analysis import FileAnalysis, analyze_source
+from testing_lib.organizer.classify import classify_test_module, script_evidence
+from testing_lib.organizer.collection_rules import CollectedTest
+from testing_lib.organizer.discovery import Discovered, discover
+from testing_lib.organizer.duplicates import find_duplicates
+from testing_lib.organizer.models import (
+    AuditReport,
+    Category,
+    Evidence,
+    FileKind,
+    Problem,
+    PytestSettings,
+    TestFileInfo,
+)
+from testing_lib.organizer.modules import Edge, ModuleIndex
+from testing_lib.organizer.problems import (
+    basename_clashes,
+    import_problems,
+    rule_problems,
+    script_as_test,
+    sort_problems,
+    syntax_problem,
+    uncollected_file,
+)
+from testing_lib.organizer.pytest_settings import (
+    matches_prefix_or_glob,
+    read_pytest_settings,
+)
+from testing_lib.organizer.scopes import FixtureScopes
+
+logger = logging.getLogger(__name__)
+
+PARALLEL_MIN_FILES = 400  # below this, worker start-up costs more than it saves
+PROBE_TIMEOUT_S = 60.0
+
+
+@dataclass
+class Audit:
+    """The audit report plus what the planner needs to reason about moves."""
+
+    root: Path
+    settings: PytestSettings
+    discovered: Discovered
+    analyses: dict[str, FileAnalysis]
+    index: ModuleIndex
+    edges: dict[str, list[Edge]]
+    kinds: dict[str, FileKind]
+    scopes: FixtureScopes
+    report: AuditReport
+    importers: dict[str, list[Edge]] = field(default_factory=dict)
+
+
+def _analyze_chunk(
+    root: str, paths: Sequence[str], functions: tuple[str, ...], classes: tuple[str, ...]
+) -> list[FileAnalysis]:
+    results = []
+    for path in paths:
+        source = Path(root, path).read_bytes()
+        results.append(
+            analyze_source(path, source, function_patterns=functions, class_patterns=classes)
+        )
+    return results
+
+
+def analyze_files(
+    root: Path,
+    paths: Sequence[str],
+    settings: PytestSettings,
+    *,
+    workers: int | None = None,
+) -> dict[str, FileAnalysis]:
+    """Analyse `paths` (relative to root).
+
+    `workers` > 1 spreads files over that many processes (only for 400 files or more).
+    The default is one: measured on a 2-core machine shared with other jobs, a second
+    process lost more to start-up and to shipping results back than it gained.
+    """
+    functions = tuple(settings.python_functions)
+    classes = tuple(settings.python_classes)
+    count = workers if workers is not None else 1
+    if count <= 1 or len(paths) < PARALLEL_MIN_FILES:
+        return {a.path: a for a in _analyze_chunk(str(root), paths, functions, classes)}
+    size = max(32, len(paths) // (count * 8))
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    analyses: dict[str, FileAnalysis] = {}
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        futures = [
+            pool.submit(_analyze_chunk, str(root), chunk, functions, classes) for chunk in chunks
+        ]
+        for future in futures:
+            for analysis in future.result():
+                analyses[analysis.path] = analysis
+    return analyses
+
+
+_PROBE = """
+import importlib.util, json, sys
+names = json.loads(sys.argv[1])
+missing = []
+for name in names:
+    try:
+        if importlib.util.find_spec(name) is None:
+            missing.append(name)
+    except (ImportError, ValueError):
+        missing.append(name)
+print(json.dumps(missing))
+"""
+
+
+def not_installed(python: str, names: Iterable[str]) -> dict[str, str]:
+    """The top-level module names `python` cannot import (asked in one subprocess)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="remediation-imports-") as scratch:
+        try:
+            completed = subprocess.run(
+                [python, "-c", _PROBE, json.dumps(wanted)],
+                cwd=scratch,
+                capture_output=True,
+                text=True,
+                timeout=PROBE_TIMEOUT_S,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise RunnerError(
+                f"Could not ask {python} which modules it can import: {exc}; pass the "
+                "target's interpreter with --python"
+            ) from exc
+    if completed.returncode != 0:
+        raise RunnerError(
+            f"{python} failed the import probe (exit {completed.returncode}): "
+            f"{completed.stderr.strip()[-500:]}"
+        )
+    try:
+        missing = json.loads(completed.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError) as exc:
+        raise RunnerError(f"{python} gave an unreadable import probe answer") from exc
+    return {str(name): python for name in missing}
+
+
+def _analyze_extra(root: Path, path: str, settings: PytestSettings) -> FileAnalysis | None:
+    """Analyse a module outside the audited set (a test imported from application code)."""
+    try:
+        source = (root / path).read_bytes()
+    except OSError:
+        return None
+    return analyze_source(
+        path,
+        source,
+        function_patterns=tuple(settings.python_functions),
+        class_patterns=tuple(settings.python_classes),
+    )
+
+
+def _imported_tests(
+    root: Path,
+    path: str,
+    analysis: FileAnalysis,
+    analyses: dict[str, FileAnalysis],
+    index: ModuleIndex,
+    settings: PytestSettings,
+) -> tuple[list[CollectedTest], list[str]]:
+    """Tests a module collects because it imports them from another module."""
+    found: list[CollectedTest] = []
+    notes: list[str] = []
+    for alias, (position, line, original) in analysis.imported_names.items():
+        is_function = matches_prefix_or_glob(alias, settings.python_functions)
+        is_class = matches_prefix_or_glob(alias, settings.python_classes)
+        if not (is_function or is_class):
+            continue
+        ref = analysis.imports[position]
+        source = None
+        for edge in index.edges(path, ref):
+            if edge.name is None:
+                source = analyses.get(edge.target) or _analyze_extra(root, edge.target, settings)
+        if source is None:
+            if is_function:
+                found.append(CollectedTest(alias, line, 1, False, (), None, "imported"))
+                notes.append(f"{alias} is imported from outside the audited files (counted as 1)")
+            else:
+                notes.append(f"class {alias} is imported from outside the audited files")
+            continue
+        for test in source.tests:
+            head, _, rest = test.qualname.partition("::")
+            if head == original:
+                qualname = alias + (f"::{rest}" if rest else "")
+                found.append(
+                    CollectedTest(
+                        qualname, line, test.multiplier, test.exact, test.fixtures, None, "imported"
+                    )
+                )
+    return found, notes
+
+
+def run_audit(
+    root: Path,
+    *,
+    python: str | None = None,
+    workers: int | None = None,
+    with_duplicates: bool = True,
+) -> Audit:
+    """Audit every test module, conftest and helper under `root`.
+
+    `python`: the target's interpreter, asked which external modules it cannot import;
+    None skips that question (only imports of the target's own modules are checked).
+    """
+    root = Path(root).resolve()
+    settings = read_pytest_settings(root)
+    found = discover(root, settings)
+    audited = found.audited
+    analyses = analyze_files(root, audited, settings, workers=workers)
+    index = ModuleIndex(found.python_files, pythonpath=settings.pythonpath)
+
+    edges: dict[str, list[Edge]] = {}
+    importers: dict[str, list[Edge]] = defaultdict(list)
+    for path in audited:
+        analysis = analyses[path]
+        file_edges = [e for ref in analysis.imports for e in index.edges(path, ref)]
+        edges[path] = file_edges
+        for edge in file_edges:
+            if edge.target != path:
+                importers[edge.target].append(edge)
+
+    test_modules = set(found.test_modules)
+    conftests = set(found.conftests)
+    kinds: dict[str, FileKind] = {}
+    imported_tests: dict[str, list[CollectedTest]] = {}
+    notes: dict[str, list[str]] = {}
+    for path in audited:
+        analysis = analyses[path]
+        extra, extra_notes = (
+            _imported_tests(root, path, analysis, analyses, index, settings)
+            if path in test_modules
+            else ([], [])
+        )
+        imported_tests[path] = extra
+        notes[path] = extra_notes
+        runs_code = analysis.has_main_block or bool(analysis.top_level_code)
+        if path in conftests:
+            kinds[path] = "conftest"
+        elif path in test_modules and (analysis.tests or extra or analysis.syntax_error):
+            kinds[path] = "test"
+        elif runs_code and not importers.get(path) and not analysis.fixtures:
+            kinds[path] = "script"
+        else:
+            kinds[path] = "helper"
+
+    scopes = FixtureScopes({p: analyses[p] for p in found.conftests})
+    duplicates = (
+        find_duplicates({p: analyses[p].tests for p in audited if kinds[p] == "test"})
+        if with_duplicates
+        else None
+    )
+    external, namespaces = _external_names(analyses, index)
+    missing_from = not_installed(python, external | namespaces) if python else {}
+    # A folder without __init__.py does not hide an installed package of the same name;
+    # without an interpreter to ask, give such names the benefit of the doubt.
+    installed = {n for n in namespaces if n not in missing_from} if python else namespaces
+    missing_from = {n: p for n, p in missing_from.items() if n in external}
+
+    files: list[TestFileInfo] = []
+    problems: list[Problem] = []
+    clash_candidates = [
+        p for p in audited if kinds[p] == "test" and p in found.in_scope and p in test_modules
+    ]
+    problems += basename_clashes(clash_candidates, index)
+    for path in audited:
+        analysis = analyses[path]
+        kind = kinds[path]
+        syntax = syntax_problem(analysis)
+        if syntax is not None:
+            problems.append(syntax)
+        problems += import_problems(
+            analysis, index, not_installed=missing_from, installed=installed
+        )
+        if path in test_modules:
+            problems += rule_problems(analysis)
+        chain = index.ancestor_conftests(path)
+        count = 0
+        exact = True
+        count_notes = list(analysis.count_notes) + notes[path]
+        fixtures_used: set[str] = set()
+        if kind in ("test", "helper") and (analysis.tests or imported_tests[path]):
+            for test in [*analysis.tests, *imported_tests[path]]:
+                factor, factor_exact = scopes.multiplier(analysis, chain, test.fixtures)
+                count += test.multiplier * factor
+                exact = exact and test.exact and factor_exact
+                fixtures_used.update(test.fixtures)
+            exact = exact and not any(
+                "star import" in n or "may skip itself" in n for n in count_notes
+            )
+        collected = path in found.in_scope and path in test_modules
+        if kind == "helper" and analysis.tests:
+            problems.append(
+                uncollected_file(
+                    path,
+                    analysis,
+                    f"its name does not match python_files {settings.python_files}",
+                )
+            )
+        elif kind == "test" and not collected and analysis.tests:
+            problems.append(
+                uncollected_file(path, analysis, f"it lies outside testpaths {settings.testpaths}")
+            )
+        if kind == "script" and path in test_modules:
+            problems.append(script_as_test(path, analysis))
+
+        category: Category
+        functionality = "general"
+        evidence: list[Evidence]
+        if kind == "test":
+            # Application modules say what a test is about; shared test code does not.
+            internal = [
+                index.module_name(e.target) for e in edges[path] if e.target not in analyses
+            ]
+            result = classify_test_module(
+                path,
+                analysis,
+                fixtures_used=fixtures_used,
+                internal_imports=internal,
+                test_root=found.test_root,
+            )
+            category, functionality, evidence = (
+                result.category,
+                result.functionality,
+                result.evidence,
+            )
+        elif kind == "script":
+            category, evidence = "obsolete", script_evidence(analysis)
+        else:
+            category = "fixtures"
+            detail = "a conftest.py" if kind == "conftest" else "a module without tests"
+            evidence = [Evidence(signal="structure", detail=detail, supports="fixtures", weight=3)]
+            if analysis.fixtures:
+                evidence.append(
+                    Evidence(
+                        signal="structure",
+                        detail=f"defines {len(analysis.fixtures)} fixture(s)",
+                        supports="fixtures",
+                    )
+                )
+        duplicate_of = duplicates.duplicate_of.get(path) if duplicates else None
+        dependencies = sorted(
+            {
+                ("." * ref.level + ref.module) if ref.module or ref.level else ref.module
+                for ref in analysis.imports
+            }
+            - {""}
+        )
+        files.append(
+            TestFileInfo(
+                path=path,
+                kind=kind,
+                category=category,
+                functionality=functionality,
+                dependencies=dependencies,
+                test_count=count if kind in ("test", "helper") else 0,
+                test_count_exact=exact,
+                count_notes=sorted(set(count_notes)),
+                tests=[t.qualname for t in [*analysis.tests, *imported_tests[path]]],
+                is_duplicate=duplicate_of is not None,
+                duplicate_of=duplicate_of,
+                module_name=index.module_name(path),
+                collected_by_pytest=collected,
+                evidence=evidence,
+                syntax_error=(
+                    f"line {analysis.syntax_error[0]}: {analysis.syntax_error[1]}"
+                    if analysis.syntax_error
+                    else None
+                ),
+                sha256=analysis.sha256,
+            )
+        )
+    report = AuditReport(
+        root=str(root),
+        settings=settings,
+        files=files,
+        problems=sort_problems(problems),
+        duplicates=duplicates.pairs if duplicates else [],
+    )
+    logger.info(
+        "Audited %d files under %s: %d tests, %d problems (%d break collection)",
+        len(files),
+        root,
+        report.total_tests,
+        len(report.problems),
+        len(report.breaking_problems),
+    )
+    return Audit(
+        root=root,
+        settings=settings,
+        discovered=found,
+        analyses=analyses,
+        index=index,
+        edges=edges,
+        kinds=kinds,
+        scopes=scopes,
+        report=report,
+        importers=dict(importers),
+    )
+
+
+def _external_names(
+    analyses: dict[str, FileAnalysis], index: ModuleIndex
+) -> tuple[set[str], set[str]]:
+    """Top-level names imported at module level: not in the tree; only folders in the tree."""
+    external: set[str] = set()
+    namespaces: set[str] = set()
+    for path, analysis in analyses.items():
+        bases = index.search_path(path)
+        for ref in analysis.imports:
+            if ref.level or not ref.top_level or not ref.module:
+                continue
+            first = ref.module.split(".")[0]
+            target = index.find(first, bases)
+            if target is None and index.anywhere(first) is None:
+                external.add(first)
+            elif target is not None and target.path is None:
+                namespaces.add(first)
+    return external, namespaces

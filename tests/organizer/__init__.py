@@ -1,0 +1,1 @@
+"""The test-suite organizer: counting, duplicates, problems, plans, apply/undo, CLI."""
