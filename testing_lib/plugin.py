@@ -16,6 +16,17 @@ from pydantic import ValidationError
 
 from testing_lib.config.target import RemediationTable, format_validation_error
 from testing_lib.config.testing import TestConfiguration
+from testing_lib.database.fixtures import (  # noqa: F401  (fixtures registered by the plugin)
+    _remediation_unisolated_session_guard,
+    isolated_db,
+    isolated_db_dependency,
+    remediation_database_settings,
+    remediation_db_manager,
+    remediation_factory_seed,
+    remediation_models,
+    remediation_session_override_target,
+    test_data_factory,
+)
 from testing_lib.environment import TestEnvironment
 from testing_lib.organizer.fixtures import test_file_organizer  # noqa: F401  (the seed's fixture)
 

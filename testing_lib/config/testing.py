@@ -24,6 +24,11 @@ class TestDatabaseConfig(_Strict):
     isolation_level: Literal["function", "class", "module"] = "function"
     auto_cleanup: bool = True
     create_schema: bool = True
+    # "transaction": one schema per session, each test rolled back (fast, the default);
+    # "fresh": a new database per test copied from a template (real commits).
+    strategy: Literal["transaction", "fresh"] = "transaction"
+    # The target's alembic configuration, relative to its root (model/migration checks).
+    alembic_config: str = "alembic.ini"
 
 
 class TestHTTPConfig(_Strict):
