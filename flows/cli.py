@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.defaults import EXAMPLE_TARGET
+from flows.fix_cli import fix_app
 from flows.organize_cli import organize
 from flows.prefect_env import configure_prefect_environment
 from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
@@ -255,6 +256,7 @@ def server(
 
 
 app.command("organize")(organize)
+app.add_typer(fix_app, name="fix")
 
 
 def main(argv: list[str] | None = None) -> int:

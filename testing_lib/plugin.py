@@ -30,6 +30,17 @@ from testing_lib.database.fixtures import (  # noqa: F401  (fixtures registered 
 from testing_lib.environment import TestEnvironment
 from testing_lib.organizer.fixtures import test_file_organizer  # noqa: F401  (the seed's fixture)
 
+# --- HTTP clients, auth, service mocks, dependency overrides (issue 4) --------------------
+# Fixture modules, plus the override-leak hooks (testing_lib.di.leaks), as plugins of this one.
+pytest_plugins = [
+    "testing_lib.http.fixtures",
+    "testing_lib.auth.fixtures",
+    "testing_lib.mocks.fixtures",
+    "testing_lib.di.fixtures",
+    "testing_lib.di.leaks",
+]
+# --- end issue 4 ---------------------------------------------------------------------------
+
 _ENV_KEY = pytest.StashKey[TestEnvironment]()
 
 

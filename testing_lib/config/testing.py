@@ -42,6 +42,9 @@ class TestHTTPConfig(_Strict):
     verify_ssl: bool = False
 
 
+_ADMIN_CLAIMS: dict[str, str | int | bool] = {"role": "admin"}
+
+
 class TestAuthConfig(_Strict):
     """Configuration for authentication testing. `jwt_secret=None` means generate per session."""
 
@@ -51,6 +54,13 @@ class TestAuthConfig(_Strict):
     jwt_algorithm: str = "HS256"
     token_expiry_hours: int = Field(default=1, ge=0)
     mock_oauth: bool = True
+    # Claims added to every test token (e.g. {type = "access"} when the app checks a type).
+    extra_claims: dict[str, str | int | bool] = Field(default_factory=dict)
+    # Claims added to the admin client's token, on top of extra_claims.
+    admin_claims: dict[str, str | int | bool] = Field(default_factory=lambda: _ADMIN_CLAIMS.copy())
+    # Dependencies that authenticate ("pkg.module:get_current_user"), for the auth-paths
+    # check; FastAPI security schemes (HTTPBearer, OAuth2PasswordBearer, ...) count anyway.
+    auth_dependencies: list[str] = Field(default_factory=list)
 
 
 class TestServiceConfig(_Strict):
@@ -63,6 +73,7 @@ class TestServiceConfig(_Strict):
     mock_fda_api: bool = True
     service_timeout_seconds: float = Field(default=5.0, gt=0)
     redis_url: str = ""  # empty: the target uses no real Redis in tests
+    fda_base_url: str = "https://api.fda.gov"  # what the openFDA mock answers for
     fda_api_key: SecretStr | None = None  # None: a throwaway key is generated per session
 
 

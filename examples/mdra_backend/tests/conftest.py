@@ -1,46 +1,48 @@
-"""Shared fixtures: every test gets its own in-memory database, app, client, Redis double and
-openFDA client; openFDA is only ever reached through respx mocks.
+"""Shared fixtures: every test gets its own in-memory database, openFDA client and Redis double;
+HTTP clients, tokens, service mocks and the network guard come from the remediation engine's
+testing library (its pytest plugin, ``testing_lib.plugin``).
 
-Environment: the remediation engine's pytest plugin (``testing_lib.plugin``) normally sets
-TESTING, DATABASE_URL, REDIS_URL, JWT_SECRET (random per session) and FDA_API_KEY at
-``pytest_configure`` time. When it is absent we set a random per-session JWT_SECRET ourselves,
-so no secret is ever hard-coded. ``mdra`` reads its settings lazily (``get_settings``), and the
-autouse ``settings`` fixture clears that cache around every test, so the order in which these
-variables and the ``mdra`` imports happen does not matter.
+From the library (see ``[tool.remediation]`` in pyproject.toml):
+
+- ``async_client`` / ``authenticated_client`` / ``admin_client`` / ``test_client`` call
+  ``mdra.main:app`` in-process with its lifespan running; the app gets this test's database,
+  openFDA client and cache through ``remediation_dependency_overrides`` below, applied by
+  ``dependency_container`` and undone after the test;
+- ``auth_fixtures`` signs tokens with the session's JWT secret (the plugin also puts it in
+  ``JWT_SECRET`` for the app), valid or expired, wrongly signed, missing a claim, malformed;
+- ``mock_openfda_service`` answers openFDA over respx from realistic data, ``mock_redis`` is a
+  fresh fakeredis; ``remediation_network_guard`` (autouse) fails any un-mocked outbound call.
+
+``mdra`` reads its settings lazily (``get_settings``); the autouse ``settings`` fixture clears
+that cache around every test.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import fakeredis
-import httpx
 import pytest
-import respx
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
+from testing_lib.auth import AuthTestFixtures
 
 from mdra.config import Settings, get_settings
 from mdra.database import Base, build_engine, build_sessionmaker, get_session
-from mdra.main import create_app, get_cache, get_openfda_client
+from mdra.main import get_cache, get_openfda_client
 from mdra.models import User
 from mdra.services.cache import RedisCache
 from mdra.services.openfda import OpenFDAClient
-from tests.fixtures.factories import DEFAULT_PASSWORD, auth_headers_for, create_user
-from tests.fixtures.network_guard import NetworkGuard
+from tests.fixtures.factories import DEFAULT_PASSWORD, create_user
 from tests.fixtures.querycount import QueryCounter
 
-# Normally provided by the remediation plugin (see the module docstring).
-os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
-os.environ.setdefault("TESTING", "true")
 # Cheap password hashing whatever TESTING says (production keeps 600,000 PBKDF2 rounds).
 os.environ.setdefault("PASSWORD_HASH_ITERATIONS", "1000")
 
 TEST_DATABASE_URL = "sqlite+aiosqlite:///:memory:"
+Headers = dict[str, str]
 
 
 class RecordingSleep:
@@ -53,18 +55,7 @@ class RecordingSleep:
         self.delays.append(delay)
 
 
-# --- environment and safety nets ---------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def network_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkGuard]:
-    guard = NetworkGuard()
-    guard.install(monkeypatch)
-    yield guard
-    if guard.blocked:
-        pytest.fail(
-            "test reached for the network (mock it with respx): " + "; ".join(guard.blocked)
-        )
+# --- settings ----------------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -128,15 +119,9 @@ def query_counter(db_engine: AsyncEngine) -> QueryCounter:
 
 
 @pytest.fixture
-async def fake_redis() -> AsyncIterator[fakeredis.FakeAsyncRedis]:
-    redis = fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())
-    yield redis
-    await redis.aclose()
-
-
-@pytest.fixture
-def cache(fake_redis: fakeredis.FakeAsyncRedis) -> RedisCache:
-    return RedisCache(fake_redis, prefix="mdra-test:", default_ttl_s=300)
+def cache(mock_redis: fakeredis.FakeAsyncRedis) -> RedisCache:
+    """The app's Redis cache over the library's fresh fakeredis."""
+    return RedisCache(mock_redis, prefix="mdra-test:", default_ttl_s=300)
 
 
 @pytest.fixture
@@ -153,6 +138,8 @@ def fda_sleep() -> RecordingSleep:
 async def openfda_client(
     fda_base_url: str, fda_sleep: RecordingSleep
 ) -> AsyncIterator[OpenFDAClient]:
+    """The real client (retries, backoff) with a recording sleep; only ever reaches openFDA
+    through ``mock_openfda_service``."""
     client = OpenFDAClient(
         base_url=fda_base_url,
         api_key="test-fda-key",
@@ -165,44 +152,33 @@ async def openfda_client(
     await client.aclose()
 
 
-@pytest.fixture
-def fda_mock(fda_base_url: str) -> Iterator[respx.MockRouter]:
-    """respx router for openFDA; unmatched requests fall through to the network guard."""
-    with respx.mock(base_url=fda_base_url, assert_all_called=False) as router:
-        yield router
-
-
-# --- application ----------------------------------------------------------------------------
+# --- the app under test ------------------------------------------------------------------
 
 
 @pytest.fixture
-def app(
+def remediation_dependency_overrides(
     session_factory: async_sessionmaker[AsyncSession],
     openfda_client: OpenFDAClient,
     cache: RedisCache,
-) -> Iterator[FastAPI]:
-    application = create_app()
+) -> dict[Any, Any]:
+    """What ``mdra.main:app`` uses during a test (applied and undone by the library)."""
 
     async def override_session() -> AsyncIterator[AsyncSession]:
         async with session_factory() as session:
             yield session
 
-    application.dependency_overrides[get_session] = override_session
-    application.dependency_overrides[get_openfda_client] = lambda: openfda_client
-    application.dependency_overrides[get_cache] = lambda: cache
-    yield application
-    application.dependency_overrides.clear()
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    return {
+        get_session: override_session,
+        get_openfda_client: lambda: openfda_client,
+        get_cache: lambda: cache,
+    }
 
 
 # --- users and tokens ------------------------------------------------------------------------
+
+
+def user_data(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "name": user.full_name}
 
 
 @pytest.fixture
@@ -226,23 +202,30 @@ async def admin_user(db_session: AsyncSession) -> User:
 
 
 @pytest.fixture
-def user_token(user: User) -> str:
-    return auth_headers_for(user)["Authorization"].removeprefix("Bearer ")
+def remediation_test_user(user: User) -> dict[str, Any]:
+    """``authenticated_client`` signs its token for ``user`` (a real row)."""
+    return user_data(user)
 
 
 @pytest.fixture
-def auth_headers(user_token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {user_token}"}
+def remediation_admin_user(admin_user: User) -> dict[str, Any]:
+    """``admin_client`` signs its token for ``admin_user`` (``is_admin`` in the database)."""
+    return user_data(admin_user)
 
 
 @pytest.fixture
-def other_headers(other_user: User) -> dict[str, str]:
-    return auth_headers_for(other_user)
+def auth_headers(auth_fixtures: AuthTestFixtures, user: User) -> Headers:
+    return auth_fixtures.create_auth_headers(user_data(user))
 
 
 @pytest.fixture
-def admin_headers(admin_user: User) -> dict[str, str]:
-    return auth_headers_for(admin_user)
+def other_headers(auth_fixtures: AuthTestFixtures, other_user: User) -> Headers:
+    return auth_fixtures.create_auth_headers(user_data(other_user))
+
+
+@pytest.fixture
+def admin_headers(auth_fixtures: AuthTestFixtures, admin_user: User) -> Headers:
+    return auth_fixtures.create_auth_headers(user_data(admin_user))
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import respx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from testing_lib.mocks import OpenFDAMock
 
 from mdra.models import PredicateDevice, Project, ProjectStatus, User
 from mdra.services.projects import ProjectService
 from tests.fixtures.factories import create_predicate, create_project
-from tests.fixtures.openfda_payloads import SEARCH_PATH, fda_records, fda_search_payload
 from tests.fixtures.querycount import QueryCounter
 
 Headers = dict[str, str]
@@ -43,26 +42,26 @@ async def _seed(
 
 
 async def _statements_to_list(
-    client: httpx.AsyncClient, headers: Headers, counter: QueryCounter
+    async_client: httpx.AsyncClient, headers: Headers, counter: QueryCounter
 ) -> tuple[int, int]:
     with counter.count():
-        response = await client.get("/projects", params={"limit": 200}, headers=headers)
+        response = await async_client.get("/projects", params={"limit": 200}, headers=headers)
     assert response.status_code == 200
     return len(counter.statements), len(response.json())
 
 
 async def test_listing_projects_costs_the_same_statements_for_3_or_60_projects(
-    client: httpx.AsyncClient,
+    async_client: httpx.AsyncClient,
     auth_headers: Headers,
     db_session: AsyncSession,
     user: User,
     query_counter: QueryCounter,
 ) -> None:
     await _seed(db_session, user, projects=3, predicates_each=2)
-    few_statements, few = await _statements_to_list(client, auth_headers, query_counter)
+    few_statements, few = await _statements_to_list(async_client, auth_headers, query_counter)
 
     await _seed(db_session, user, projects=57, predicates_each=4)
-    many_statements, many = await _statements_to_list(client, auth_headers, query_counter)
+    many_statements, many = await _statements_to_list(async_client, auth_headers, query_counter)
 
     assert (few, many) == (3, 60)
     assert many_statements == few_statements
@@ -88,7 +87,7 @@ async def test_service_listing_loads_predicates_in_one_extra_query(
 
 
 async def test_project_detail_with_many_predicates_uses_constant_statements(
-    client: httpx.AsyncClient,
+    async_client: httpx.AsyncClient,
     auth_headers: Headers,
     db_session: AsyncSession,
     user: User,
@@ -99,17 +98,17 @@ async def test_project_detail_with_many_predicates_uses_constant_statements(
     (large,) = await _seed(db_session, user, projects=1, predicates_each=150)
 
     with query_counter.count():
-        await client.get(f"/projects/{small.id}", headers=auth_headers)
+        await async_client.get(f"/projects/{small.id}", headers=auth_headers)
     small_count = len(query_counter.statements)
     with query_counter.count():
-        response = await client.get(f"/projects/{large.id}", headers=auth_headers)
+        response = await async_client.get(f"/projects/{large.id}", headers=auth_headers)
 
     assert len(response.json()["predicates"]) == 150
     assert len(query_counter.statements) == small_count
 
 
 async def test_200_bulk_inserted_projects_are_all_persisted_and_paged_exactly_once(
-    client: httpx.AsyncClient,
+    async_client: httpx.AsyncClient,
     auth_headers: Headers,
     db_session: AsyncSession,
     user: User,
@@ -120,7 +119,7 @@ async def test_200_bulk_inserted_projects_are_all_persisted_and_paged_exactly_on
     seen: list[int] = []
     offset = 0
     while True:
-        page = await client.get(
+        page = await async_client.get(
             "/projects", params={"limit": 64, "offset": offset}, headers=auth_headers
         )
         assert page.headers["X-Total-Count"] == "200"
@@ -135,28 +134,30 @@ async def test_200_bulk_inserted_projects_are_all_persisted_and_paged_exactly_on
 
 
 async def test_repeated_predicate_searches_reach_openfda_once(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    async_client: httpx.AsyncClient, auth_headers: Headers, mock_openfda_service: OpenFDAMock
 ) -> None:
-    route = fda_mock.get(SEARCH_PATH).respond(json=fda_search_payload(fda_records(10)))
     params = {"product_code": "DQY", "limit": 10}
 
-    await client.get("/predicates/search", params=params, headers=auth_headers)
+    await async_client.get("/predicates/search", params=params, headers=auth_headers)
     responses = await asyncio.gather(
-        *(client.get("/predicates/search", params=params, headers=auth_headers) for _ in range(30))
+        *(
+            async_client.get("/predicates/search", params=params, headers=auth_headers)
+            for _ in range(30)
+        )
     )
 
     assert {r.headers["X-Cache"] for r in responses} == {"HIT"}
     assert {len(r.json()["results"]) for r in responses} == {10}
-    assert route.call_count == 1
+    assert mock_openfda_service.call_count("510k") == 1
 
 
 async def test_concurrent_reads_all_see_the_same_projects(
-    client: httpx.AsyncClient, auth_headers: Headers, db_session: AsyncSession, user: User
+    async_client: httpx.AsyncClient, auth_headers: Headers, db_session: AsyncSession, user: User
 ) -> None:
     await _seed(db_session, user, projects=10, predicates_each=2)
 
     responses = await asyncio.gather(
-        *(client.get("/projects", headers=auth_headers) for _ in range(20))
+        *(async_client.get("/projects", headers=auth_headers) for _ in range(20))
     )
 
     assert {r.status_code for r in responses} == {200}

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from testing_lib.http import APITestUtils
 
 from mdra.models import PredicateDevice, ProjectStatus, User
 from tests.fixtures.factories import create_predicate, create_project
@@ -22,33 +23,35 @@ PREDICATE = {
 }
 
 
-async def _create(client: httpx.AsyncClient, headers: Headers, **body: Any) -> dict[str, Any]:
+async def _create(
+    client: httpx.AsyncClient, headers: Headers | None = None, **body: Any
+) -> dict[str, Any]:
+    """POST /projects as the client's user (or as whoever `headers` authenticate)."""
     payload = {"name": "Cardiac catheter 510(k)", "device_type": "Catheter", **body}
     response = await client.post("/projects", json=payload, headers=headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    return dict(APITestUtils.assert_success_response(response, 201))
 
 
 async def test_a_new_project_starts_as_draft_and_belongs_to_the_caller(
-    client: httpx.AsyncClient, auth_headers: Headers, user: User
+    authenticated_client: httpx.AsyncClient, user: User
 ) -> None:
-    project = await _create(client, auth_headers, intended_use="Diagnostic imaging")
+    project = await _create(authenticated_client, intended_use="Diagnostic imaging")
 
     assert project["status"] == "DRAFT"
     assert project["owner_id"] == user.id
     assert project["intended_use"] == "Diagnostic imaging"
     assert project["predicates"] == []
-    fetched = await client.get(f"/projects/{project['id']}", headers=auth_headers)
+    fetched = await authenticated_client.get(f"/projects/{project['id']}")
     assert fetched.json() == project
 
 
 async def test_listing_shows_only_the_callers_projects_with_a_total(
-    client: httpx.AsyncClient, auth_headers: Headers, other_headers: Headers
+    authenticated_client: httpx.AsyncClient, other_headers: Headers
 ) -> None:
-    mine = [await _create(client, auth_headers, name=f"mine {n}") for n in range(2)]
-    await _create(client, other_headers, name="theirs")
+    mine = [await _create(authenticated_client, name=f"mine {n}") for n in range(2)]
+    await _create(authenticated_client, other_headers, name="theirs")
 
-    response = await client.get("/projects", headers=auth_headers)
+    response = await authenticated_client.get("/projects")
 
     assert response.status_code == 200
     assert [p["id"] for p in response.json()] == [p["id"] for p in mine]
@@ -56,23 +59,21 @@ async def test_listing_shows_only_the_callers_projects_with_a_total(
 
 
 async def test_an_admin_lists_every_project(
-    client: httpx.AsyncClient,
-    auth_headers: Headers,
+    authenticated_client: httpx.AsyncClient,
+    admin_client: httpx.AsyncClient,
     other_headers: Headers,
-    admin_headers: Headers,
 ) -> None:
-    await _create(client, auth_headers)
-    await _create(client, other_headers)
+    await _create(authenticated_client)
+    await _create(authenticated_client, other_headers)
 
-    response = await client.get("/projects", headers=admin_headers)
+    response = await admin_client.get("/projects")
 
     assert len(response.json()) == 2
     assert response.headers["X-Total-Count"] == "2"
 
 
 async def test_the_list_can_be_filtered_by_status(
-    client: httpx.AsyncClient,
-    auth_headers: Headers,
+    authenticated_client: httpx.AsyncClient,
     db_session: AsyncSession,
     user: User,
 ) -> None:
@@ -80,19 +81,19 @@ async def test_the_list_can_be_filtered_by_status(
     await create_project(db_session, user, status=ProjectStatus.ACTIVE)
     await create_project(db_session, user, status=ProjectStatus.DRAFT)
 
-    response = await client.get("/projects", params={"status": "ACTIVE"}, headers=auth_headers)
+    response = await authenticated_client.get("/projects", params={"status": "ACTIVE"})
 
     assert {p["status"] for p in response.json()} == {"ACTIVE"}
     assert response.headers["X-Total-Count"] == "2"
 
 
 async def test_the_list_pages_with_limit_and_offset(
-    client: httpx.AsyncClient, auth_headers: Headers
+    authenticated_client: httpx.AsyncClient,
 ) -> None:
-    ids = [(await _create(client, auth_headers, name=f"p{n}"))["id"] for n in range(5)]
+    ids = [(await _create(authenticated_client, name=f"p{n}"))["id"] for n in range(5)]
 
-    first = await client.get("/projects", params={"limit": 2}, headers=auth_headers)
-    last = await client.get("/projects", params={"limit": 2, "offset": 4}, headers=auth_headers)
+    first = await authenticated_client.get("/projects", params={"limit": 2})
+    last = await authenticated_client.get("/projects", params={"limit": 2, "offset": 4})
 
     assert [p["id"] for p in first.json()] == ids[:2]
     assert [p["id"] for p in last.json()] == ids[4:]
@@ -110,43 +111,40 @@ async def test_the_list_pages_with_limit_and_offset(
     ],
 )
 async def test_someone_elses_project_looks_like_it_does_not_exist(
-    client: httpx.AsyncClient,
-    auth_headers: Headers,
+    authenticated_client: httpx.AsyncClient,
     other_headers: Headers,
     method: str,
     suffix: str,
     body: dict[str, Any] | None,
 ) -> None:
-    project = await _create(client, auth_headers)
+    project = await _create(authenticated_client)
 
-    response = await client.request(
+    response = await authenticated_client.request(
         method, f"/projects/{project['id']}{suffix}", json=body, headers=other_headers
     )
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
-    unchanged = await client.get(f"/projects/{project['id']}", headers=auth_headers)
+    unchanged = await authenticated_client.get(f"/projects/{project['id']}")
     assert unchanged.json() == project
 
 
 async def test_an_admin_can_read_someone_elses_project(
-    client: httpx.AsyncClient, auth_headers: Headers, admin_headers: Headers
+    authenticated_client: httpx.AsyncClient, admin_client: httpx.AsyncClient
 ) -> None:
-    project = await _create(client, auth_headers)
+    project = await _create(authenticated_client)
 
-    response = await client.get(f"/projects/{project['id']}", headers=admin_headers)
+    response = await admin_client.get(f"/projects/{project['id']}")
 
     assert response.status_code == 200
     assert response.json()["id"] == project["id"]
 
 
-async def test_patch_changes_only_the_given_fields(
-    client: httpx.AsyncClient, auth_headers: Headers
-) -> None:
-    project = await _create(client, auth_headers, description="old", intended_use="keep me")
+async def test_patch_changes_only_the_given_fields(authenticated_client: httpx.AsyncClient) -> None:
+    project = await _create(authenticated_client, description="old", intended_use="keep me")
 
-    response = await client.patch(
-        f"/projects/{project['id']}", json={"description": "new"}, headers=auth_headers
+    response = await authenticated_client.patch(
+        f"/projects/{project['id']}", json={"description": "new"}
     )
 
     body = response.json()
@@ -158,28 +156,27 @@ async def test_patch_changes_only_the_given_fields(
 
 
 async def test_patch_refuses_a_status_change_with_422(
-    client: httpx.AsyncClient, auth_headers: Headers
+    authenticated_client: httpx.AsyncClient,
 ) -> None:
-    project = await _create(client, auth_headers)
+    project = await _create(authenticated_client)
 
-    response = await client.patch(
-        f"/projects/{project['id']}", json={"status": "COMPLETED"}, headers=auth_headers
+    response = await authenticated_client.patch(
+        f"/projects/{project['id']}", json={"status": "COMPLETED"}
     )
 
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_error"
-    assert response.json()["error"]["details"][0]["loc"] == ["body", "status"]
+    body = APITestUtils.assert_validation_error(response, "body.status")
+    assert body["error"]["code"] == "validation_error"
 
 
 async def test_a_project_walks_the_whole_status_workflow(
-    client: httpx.AsyncClient, auth_headers: Headers
+    authenticated_client: httpx.AsyncClient,
 ) -> None:
-    project = await _create(client, auth_headers)
+    project = await _create(authenticated_client)
     url = f"/projects/{project['id']}/status"
 
     seen = []
     for status in ("ACTIVE", "IN_PROGRESS", "COMPLETED"):
-        response = await client.post(url, json={"status": status}, headers=auth_headers)
+        response = await authenticated_client.post(url, json={"status": status})
         assert response.status_code == 200, response.text
         seen.append(response.json()["status"])
 
@@ -187,32 +184,29 @@ async def test_a_project_walks_the_whole_status_workflow(
 
 
 async def test_an_invalid_transition_is_409_and_leaves_the_status_alone(
-    client: httpx.AsyncClient, auth_headers: Headers
+    authenticated_client: httpx.AsyncClient,
 ) -> None:
-    project = await _create(client, auth_headers)
+    project = await _create(authenticated_client)
 
-    response = await client.post(
-        f"/projects/{project['id']}/status", json={"status": "COMPLETED"}, headers=auth_headers
+    response = await authenticated_client.post(
+        f"/projects/{project['id']}/status", json={"status": "COMPLETED"}
     )
 
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "invalid_status_transition"
-    assert "DRAFT" in response.json()["error"]["message"]
-    current = await client.get(f"/projects/{project['id']}", headers=auth_headers)
+    body = APITestUtils.assert_error_response(response, 409, "invalid_status_transition")
+    assert "DRAFT" in body["error"]["message"]
+    current = await authenticated_client.get(f"/projects/{project['id']}")
     assert current.json()["status"] == "DRAFT"
 
 
 async def test_a_completed_project_can_no_longer_be_edited(
-    client: httpx.AsyncClient, auth_headers: Headers, db_session: AsyncSession, user: User
+    authenticated_client: httpx.AsyncClient, db_session: AsyncSession, user: User
 ) -> None:
     project = await create_project(db_session, user, status=ProjectStatus.COMPLETED)
 
-    edit = await client.patch(f"/projects/{project.id}", json={"name": "x"}, headers=auth_headers)
-    attach = await client.post(
-        f"/projects/{project.id}/predicates", json=PREDICATE, headers=auth_headers
-    )
-    back = await client.post(
-        f"/projects/{project.id}/status", json={"status": "ACTIVE"}, headers=auth_headers
+    edit = await authenticated_client.patch(f"/projects/{project.id}", json={"name": "x"})
+    attach = await authenticated_client.post(f"/projects/{project.id}/predicates", json=PREDICATE)
+    back = await authenticated_client.post(
+        f"/projects/{project.id}/status", json={"status": "ACTIVE"}
     )
 
     assert (edit.status_code, edit.json()["error"]["code"]) == (409, "project_completed")
@@ -221,8 +215,7 @@ async def test_a_completed_project_can_no_longer_be_edited(
 
 
 async def test_deleting_a_project_removes_it_and_its_predicates(
-    client: httpx.AsyncClient,
-    auth_headers: Headers,
+    authenticated_client: httpx.AsyncClient,
     db_session: AsyncSession,
     session_factory: async_sessionmaker[AsyncSession],
     user: User,
@@ -230,11 +223,11 @@ async def test_deleting_a_project_removes_it_and_its_predicates(
     project = await create_project(db_session, user)
     await create_predicate(db_session, project)
 
-    response = await client.delete(f"/projects/{project.id}", headers=auth_headers)
+    response = await authenticated_client.delete(f"/projects/{project.id}")
 
     assert response.status_code == 204
     assert response.content == b""
-    gone = await client.get(f"/projects/{project.id}", headers=auth_headers)
+    gone = await authenticated_client.get(f"/projects/{project.id}")
     assert gone.status_code == 404
     async with session_factory() as fresh:
         assert await fresh.scalar(select(func.count()).select_from(PredicateDevice)) == 0
@@ -245,9 +238,9 @@ async def test_deleting_a_project_removes_it_and_its_predicates(
     [{}, {"name": ""}, {"name": "x" * 201}, {"name": "ok", "unknown": 1}],
 )
 async def test_invalid_project_payloads_get_a_validation_error_envelope(
-    client: httpx.AsyncClient, auth_headers: Headers, payload: dict[str, Any]
+    authenticated_client: httpx.AsyncClient, payload: dict[str, Any]
 ) -> None:
-    response = await client.post("/projects", json=payload, headers=auth_headers)
+    response = await authenticated_client.post("/projects", json=payload)
 
     assert response.status_code == 422
     error = response.json()["error"]
@@ -256,43 +249,40 @@ async def test_invalid_project_payloads_get_a_validation_error_envelope(
 
 
 async def test_a_missing_project_is_404_in_the_error_envelope(
-    client: httpx.AsyncClient, auth_headers: Headers
+    authenticated_client: httpx.AsyncClient,
 ) -> None:
-    response = await client.get("/projects/424242", headers=auth_headers)
+    response = await authenticated_client.get("/projects/424242")
 
-    assert response.status_code == 404
-    assert response.json() == {
-        "error": {"code": "not_found", "message": "project 424242 not found"}
-    }
+    body = APITestUtils.assert_error_response(response, 404, "not_found")
+    assert body["error"]["message"] == "project 424242 not found"
 
 
 async def test_a_predicate_is_attached_normalised_and_listed_on_the_project(
-    client: httpx.AsyncClient, auth_headers: Headers
+    authenticated_client: httpx.AsyncClient,
 ) -> None:
-    project = await _create(client, auth_headers)
+    project = await _create(authenticated_client)
 
-    response = await client.post(
-        f"/projects/{project['id']}/predicates", json=PREDICATE, headers=auth_headers
+    response = await authenticated_client.post(
+        f"/projects/{project['id']}/predicates", json=PREDICATE
     )
 
     assert response.status_code == 201, response.text
     predicate = response.json()
     assert (predicate["k_number"], predicate["product_code"]) == ("K213456", "DQY")
     assert predicate["project_id"] == project["id"]
-    detail = await client.get(f"/projects/{project['id']}", headers=auth_headers)
+    detail = await authenticated_client.get(f"/projects/{project['id']}")
     assert [p["k_number"] for p in detail.json()["predicates"]] == ["K213456"]
 
 
 async def test_attaching_the_same_predicate_twice_is_409(
-    client: httpx.AsyncClient, auth_headers: Headers
+    authenticated_client: httpx.AsyncClient,
 ) -> None:
-    project = await _create(client, auth_headers)
+    project = await _create(authenticated_client)
     url = f"/projects/{project['id']}/predicates"
-    await client.post(url, json=PREDICATE, headers=auth_headers)
+    await authenticated_client.post(url, json=PREDICATE)
 
-    response = await client.post(url, json=PREDICATE, headers=auth_headers)
+    response = await authenticated_client.post(url, json=PREDICATE)
 
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
-    detail = await client.get(f"/projects/{project['id']}", headers=auth_headers)
+    APITestUtils.assert_error_response(response, 409, "conflict")
+    detail = await authenticated_client.get(f"/projects/{project['id']}")
     assert len(detail.json()["predicates"]) == 1

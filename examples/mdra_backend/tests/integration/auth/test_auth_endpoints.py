@@ -8,19 +8,19 @@ import httpx
 import jwt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from testing_lib.http import APITestUtils
 
 from mdra.config import Settings
 from mdra.models import User
 from mdra.security import verify_password
 
-Headers = dict[str, str]
 NEW_USER = {"email": "Jane.Roe@Example.com", "password": "a-long-passphrase", "full_name": "Jane"}
 
 
 async def test_register_creates_a_user_without_exposing_the_password(
-    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+    async_client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
-    response = await client.post("/auth/register", json=NEW_USER)
+    response = await async_client.post("/auth/register", json=NEW_USER)
 
     assert response.status_code == 201
     body = response.json()
@@ -34,10 +34,10 @@ async def test_register_creates_a_user_without_exposing_the_password(
     assert verify_password(NEW_USER["password"], stored.hashed_password)
 
 
-async def test_registering_the_same_email_twice_is_409(client: httpx.AsyncClient) -> None:
-    await client.post("/auth/register", json=NEW_USER)
+async def test_registering_the_same_email_twice_is_409(async_client: httpx.AsyncClient) -> None:
+    await async_client.post("/auth/register", json=NEW_USER)
 
-    response = await client.post(
+    response = await async_client.post(
         "/auth/register", json={**NEW_USER, "email": NEW_USER["email"].upper()}
     )
 
@@ -45,19 +45,18 @@ async def test_registering_the_same_email_twice_is_409(client: httpx.AsyncClient
     assert response.json()["error"]["code"] == "conflict"
 
 
-async def test_register_rejects_a_weak_password(client: httpx.AsyncClient) -> None:
-    response = await client.post("/auth/register", json={**NEW_USER, "password": "short"})
+async def test_register_rejects_a_weak_password(async_client: httpx.AsyncClient) -> None:
+    response = await async_client.post("/auth/register", json={**NEW_USER, "password": "short"})
 
-    assert response.status_code == 422
-    assert response.json()["error"]["details"][0]["loc"] == ["body", "password"]
+    APITestUtils.assert_validation_error(response, "body.password")
 
 
 async def test_login_returns_a_bearer_token_that_works_on_me(
-    client: httpx.AsyncClient, settings: Settings
+    async_client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await client.post("/auth/register", json=NEW_USER)
+    await async_client.post("/auth/register", json=NEW_USER)
 
-    login = await client.post(
+    login = await async_client.post(
         "/auth/token", json={"email": NEW_USER["email"], "password": NEW_USER["password"]}
     )
 
@@ -65,15 +64,19 @@ async def test_login_returns_a_bearer_token_that_works_on_me(
     token = login.json()
     assert token["token_type"] == "bearer"
     assert token["expires_in"] == settings.access_token_expire_minutes * 60
-    me = await client.get("/auth/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    me = await async_client.get(
+        "/auth/me", headers={"Authorization": f"Bearer {token['access_token']}"}
+    )
     assert me.status_code == 200
     assert me.json()["email"] == "jane.roe@example.com"
 
 
 async def test_login_token_is_signed_with_the_configured_secret(
-    client: httpx.AsyncClient, user: User, user_password: str, settings: Settings
+    async_client: httpx.AsyncClient, user: User, user_password: str, settings: Settings
 ) -> None:
-    login = await client.post("/auth/token", json={"email": user.email, "password": user_password})
+    login = await async_client.post(
+        "/auth/token", json={"email": user.email, "password": user_password}
+    )
 
     claims = jwt.decode(
         login.json()["access_token"], settings.jwt_secret, algorithms=[settings.jwt_algorithm]
@@ -82,8 +85,10 @@ async def test_login_token_is_signed_with_the_configured_secret(
     assert claims["admin"] is False
 
 
-async def test_login_with_a_wrong_password_is_401(client: httpx.AsyncClient, user: User) -> None:
-    response = await client.post(
+async def test_login_with_a_wrong_password_is_401(
+    async_client: httpx.AsyncClient, user: User
+) -> None:
+    response = await async_client.post(
         "/auth/token", json={"email": user.email, "password": "not-the-password"}
     )
 
@@ -96,9 +101,9 @@ async def test_login_with_a_wrong_password_is_401(client: httpx.AsyncClient, use
 
 
 async def test_login_with_an_unknown_email_gives_the_same_401(
-    client: httpx.AsyncClient,
+    async_client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post(
+    response = await async_client.post(
         "/auth/token", json={"email": "nobody@example.com", "password": "whatever-it-is"}
     )
 
@@ -107,11 +112,11 @@ async def test_login_with_an_unknown_email_gives_the_same_401(
 
 
 async def test_an_inactive_user_cannot_log_in(
-    client: httpx.AsyncClient, make_user: Callable[..., Awaitable[User]], user_password: str
+    async_client: httpx.AsyncClient, make_user: Callable[..., Awaitable[User]], user_password: str
 ) -> None:
     dormant = await make_user(is_active=False)
 
-    response = await client.post(
+    response = await async_client.post(
         "/auth/token", json={"email": dormant.email, "password": user_password}
     )
 
@@ -119,9 +124,9 @@ async def test_an_inactive_user_cannot_log_in(
 
 
 async def test_me_returns_the_owner_of_the_token(
-    client: httpx.AsyncClient, auth_headers: Headers, user: User
+    authenticated_client: httpx.AsyncClient, user: User
 ) -> None:
-    response = await client.get("/auth/me", headers=auth_headers)
+    response = await authenticated_client.get("/auth/me")
 
     assert response.status_code == 200
     assert response.json()["id"] == user.id
@@ -129,12 +134,11 @@ async def test_me_returns_the_owner_of_the_token(
 
 
 async def test_only_admins_may_list_users(
-    client: httpx.AsyncClient, auth_headers: Headers, admin_headers: Headers, user: User
+    authenticated_client: httpx.AsyncClient, admin_client: httpx.AsyncClient, user: User
 ) -> None:
-    refused = await client.get("/auth/users", headers=auth_headers)
-    allowed = await client.get("/auth/users", headers=admin_headers)
+    refused = await authenticated_client.get("/auth/users")
+    allowed = await admin_client.get("/auth/users")
 
-    assert refused.status_code == 403
-    assert refused.json()["error"]["code"] == "forbidden"
-    assert allowed.status_code == 200
-    assert user.email in {u["email"] for u in allowed.json()}
+    APITestUtils.assert_error_response(refused, 403, "forbidden")
+    users = APITestUtils.assert_success_response(allowed)
+    assert user.email in {u["email"] for u in users}

@@ -1,18 +1,21 @@
-"""Every way a bearer token can be wrong ends in 401 with ``WWW-Authenticate: Bearer``."""
+"""Every way a bearer token can be wrong ends in 401 with ``WWW-Authenticate: Bearer``.
+
+Tokens come from the library's ``auth_fixtures`` (signed with the session's JWT secret, which
+the app reads from ``JWT_SECRET``); mdra's own ``create_access_token`` is used where the test
+is about mdra's claims (subject format, deleted or deactivated users).
+"""
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
-import jwt
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from testing_lib.auth import MALFORMED_KINDS, AuthTestFixtures
+from testing_lib.http import APITestUtils
 
-from mdra.config import Settings
 from mdra.models import User
 from mdra.security import create_access_token
 
@@ -21,86 +24,117 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _assert_401(response: httpx.Response, message_part: str | None = None) -> None:
-    assert response.status_code == 401
+def _assert_401(response: httpx.Response, message_part: str | None = None) -> None:
+    __tracebackhide__ = True
+    body = APITestUtils.assert_error_response(response, 401, "unauthorized")
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert response.json()["error"]["code"] == "unauthorized"
     if message_part is not None:
-        assert message_part in response.json()["error"]["message"]
+        assert message_part in body["error"]["message"]
 
 
-async def test_a_valid_token_is_accepted(client: httpx.AsyncClient, user: User) -> None:
-    response = await client.get("/auth/me", headers=_bearer(create_access_token(user.id)))
-
-    assert response.status_code == 200
+def _who(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email}
 
 
-async def test_expired_token_is_rejected_with_401(client: httpx.AsyncClient, user: User) -> None:
-    token = create_access_token(user.id, timedelta(seconds=-30))
+async def test_a_valid_token_is_accepted(authenticated_client: httpx.AsyncClient) -> None:
+    response = await authenticated_client.get("/auth/me")
 
-    await _assert_401(await client.get("/auth/me", headers=_bearer(token)), "expired")
+    APITestUtils.assert_success_response(response)
+
+
+async def test_expired_token_is_rejected_with_401(
+    async_client: httpx.AsyncClient, auth_fixtures: AuthTestFixtures, user: User
+) -> None:
+    headers = auth_fixtures.expired_headers(_who(user))
+
+    _assert_401(await async_client.get("/auth/me", headers=headers), "expired")
 
 
 async def test_token_signed_with_a_wrong_key_is_rejected(
-    client: httpx.AsyncClient, user: User, settings: Settings
+    async_client: httpx.AsyncClient, auth_fixtures: AuthTestFixtures, user: User
 ) -> None:
-    impostor = replace(settings, jwt_secret=secrets.token_urlsafe(48))
-    token = create_access_token(user.id, settings=impostor)
+    headers = auth_fixtures.wrong_key_headers(_who(user))
 
-    await _assert_401(await client.get("/auth/me", headers=_bearer(token)), "signature")
+    _assert_401(await async_client.get("/auth/me", headers=headers), "signature")
 
 
-async def test_token_without_a_sub_claim_is_rejected(
-    client: httpx.AsyncClient, settings: Settings
+@pytest.mark.parametrize("claim", ["sub", "exp", "iat"])
+async def test_a_token_missing_a_required_claim_is_rejected(
+    async_client: httpx.AsyncClient, auth_fixtures: AuthTestFixtures, user: User, claim: str
 ) -> None:
-    now = datetime.now(UTC)
-    token = jwt.encode(
-        {"iat": now, "exp": now + timedelta(minutes=5), "type": "access"},
-        settings.jwt_secret,
-        algorithm=settings.jwt_algorithm,
-    )
+    headers = auth_fixtures.missing_claim_headers(claim, _who(user))
 
-    await _assert_401(await client.get("/auth/me", headers=_bearer(token)), "'sub'")
+    _assert_401(await async_client.get("/auth/me", headers=headers), f"'{claim}'")
 
 
-async def test_token_whose_subject_is_not_a_user_id_is_rejected(client: httpx.AsyncClient) -> None:
+async def test_a_token_that_is_not_an_access_token_is_rejected(
+    async_client: httpx.AsyncClient, auth_fixtures: AuthTestFixtures, user: User
+) -> None:
+    headers = auth_fixtures.create_auth_headers({**_who(user), "extra_claims": {"type": "refresh"}})
+
+    _assert_401(await async_client.get("/auth/me", headers=headers), "not an access token")
+
+
+async def test_token_whose_subject_is_not_a_user_id_is_rejected(
+    async_client: httpx.AsyncClient,
+) -> None:
     token = create_access_token("jane@example.com")
 
-    await _assert_401(await client.get("/auth/me", headers=_bearer(token)), "subject")
+    _assert_401(await async_client.get("/auth/me", headers=_bearer(token)), "subject")
 
 
-@pytest.mark.parametrize(
-    "token", ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.", "Bearer", "ey.ey.ey"]
-)
-async def test_malformed_tokens_are_rejected(client: httpx.AsyncClient, token: str) -> None:
-    await _assert_401(await client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}))
+@pytest.mark.parametrize("kind", MALFORMED_KINDS)
+async def test_malformed_tokens_are_rejected(
+    async_client: httpx.AsyncClient, auth_fixtures: AuthTestFixtures, kind: Any
+) -> None:
+    _assert_401(await async_client.get("/auth/me", headers=auth_fixtures.malformed_headers(kind)))
+
+
+@pytest.mark.parametrize("token", ["Bearer", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30."])
+async def test_other_garbage_after_bearer_is_rejected(
+    async_client: httpx.AsyncClient, token: str
+) -> None:
+    _assert_401(await async_client.get("/auth/me", headers=_bearer(token)))
 
 
 async def test_a_token_for_a_deleted_user_is_rejected(
-    client: httpx.AsyncClient, user: User, db_session: AsyncSession
+    async_client: httpx.AsyncClient,
+    auth_fixtures: AuthTestFixtures,
+    user: User,
+    db_session: AsyncSession,
 ) -> None:
-    token = create_access_token(user.id)
+    headers = auth_fixtures.create_auth_headers(_who(user))
     await db_session.execute(delete(User).where(User.id == user.id))
     await db_session.commit()
 
-    await _assert_401(await client.get("/auth/me", headers=_bearer(token)), "not found")
+    _assert_401(await async_client.get("/auth/me", headers=headers), "not found")
 
 
 async def test_a_deactivated_users_token_stops_working(
-    client: httpx.AsyncClient, user: User, db_session: AsyncSession
+    authenticated_client: httpx.AsyncClient, user: User, db_session: AsyncSession
 ) -> None:
-    token = create_access_token(user.id)
     user.is_active = False
     await db_session.commit()
 
-    await _assert_401(await client.get("/auth/me", headers=_bearer(token)), "inactive")
+    _assert_401(await authenticated_client.get("/auth/me"), "inactive")
 
 
 async def test_a_non_bearer_authorization_scheme_is_rejected(
-    client: httpx.AsyncClient, user: User
+    async_client: httpx.AsyncClient, auth_fixtures: AuthTestFixtures, user: User
 ) -> None:
-    token = create_access_token(user.id)
+    token = auth_fixtures.create_test_token(_who(user))
 
-    response = await client.get("/auth/me", headers={"Authorization": f"Basic {token}"})
+    response = await async_client.get("/auth/me", headers={"Authorization": f"Basic {token}"})
 
-    await _assert_401(response, "not authenticated")
+    _assert_401(response, "not authenticated")
+
+
+async def test_a_token_from_mdra_itself_and_one_from_the_fixtures_are_interchangeable(
+    async_client: httpx.AsyncClient, auth_fixtures: AuthTestFixtures, user: User
+) -> None:
+    ours = await async_client.get("/auth/me", headers=auth_fixtures.create_auth_headers(_who(user)))
+    theirs = await async_client.get("/auth/me", headers=_bearer(create_access_token(user.id)))
+
+    assert APITestUtils.assert_success_response(ours) == APITestUtils.assert_success_response(
+        theirs
+    )

@@ -1,4 +1,5 @@
-"""RedisCache over fakeredis: JSON round trips, TTLs, prefixes and graceful failure."""
+"""RedisCache over the library's ``mock_redis`` (fakeredis): JSON round trips, TTLs,
+prefixes and graceful failure."""
 
 from __future__ import annotations
 
@@ -39,23 +40,23 @@ async def test_json_values_round_trip_through_redis(cache: RedisCache) -> None:
 
 
 async def test_entries_are_stored_under_the_prefix_with_a_ttl(
-    cache: RedisCache, fake_redis: fakeredis.FakeAsyncRedis
+    cache: RedisCache, mock_redis: fakeredis.FakeAsyncRedis
 ) -> None:
     await cache.set_json("default", 1)
     await cache.set_json("short", 2, ttl_s=30)
 
-    assert await fake_redis.ttl("mdra-test:default") == 300
-    assert await fake_redis.ttl("mdra-test:short") == 30
-    assert await fake_redis.exists("default") == 0
+    assert await mock_redis.ttl("mdra-test:default") == 300
+    assert await mock_redis.ttl("mdra-test:short") == 30
+    assert await mock_redis.exists("default") == 0
 
 
 async def test_undecodable_entries_are_dropped(
-    cache: RedisCache, fake_redis: fakeredis.FakeAsyncRedis
+    cache: RedisCache, mock_redis: fakeredis.FakeAsyncRedis
 ) -> None:
-    await fake_redis.set("mdra-test:corrupt", b"{not json")
+    await mock_redis.set("mdra-test:corrupt", b"{not json")
 
     assert await cache.get_json("corrupt") is None
-    assert await fake_redis.exists("mdra-test:corrupt") == 0
+    assert await mock_redis.exists("mdra-test:corrupt") == 0
 
 
 async def test_cache_aside_loads_once_then_hits_redis(cache: RedisCache) -> None:

@@ -1,160 +1,191 @@
-"""GET /predicates/search end to end: app -> OpenFDAClient (respx) -> RedisCache (fakeredis)."""
+"""GET /predicates/search end to end: app -> OpenFDAClient -> openFDA mock (respx) -> RedisCache
+(fakeredis). The app's real retry code runs against scripted 429s, 5xx and timeouts."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
-import respx
-from respx.models import AllMockedAssertionError
+from testing_lib.http import APITestUtils
+from testing_lib.mocks import NetworkGuard, OpenFDAMock, UnmockedRequestError, expect_refusals
 
-from tests.fixtures.network_guard import NetworkGuard, UnmockedRequestError
-from tests.fixtures.openfda_payloads import (
-    SEARCH_PATH,
-    fda_not_found_payload,
-    fda_records,
-    fda_search_payload,
-)
+from tests.conftest import RecordingSleep
 
-Headers = dict[str, str]
+SEARCH = "/predicates/search"
 
 
 async def test_search_returns_openfda_results_and_caches_them(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
 ) -> None:
-    route = fda_mock.get(SEARCH_PATH).respond(
-        json=fda_search_payload(fda_records(3), limit=3, total=42)
-    )
     params = {"product_code": "DQY", "limit": 3}
 
-    first = await client.get("/predicates/search", params=params, headers=auth_headers)
-    second = await client.get("/predicates/search", params=params, headers=auth_headers)
+    first = await authenticated_client.get(SEARCH, params=params)
+    second = await authenticated_client.get(SEARCH, params=params)
 
-    assert first.status_code == 200
+    body = APITestUtils.assert_success_response(first)
     assert first.headers["X-Cache"] == "MISS"
     assert second.headers["X-Cache"] == "HIT"
-    assert first.json() == second.json()
-    body = first.json()
-    assert (body["total"], body["limit"], body["skip"]) == (42, 3, 0)
-    assert [r["k_number"] for r in body["results"]] == ["K200000", "K200001", "K200002"]
-    assert body["results"][0]["decision_date"] == "2020-01-15"
-    assert route.call_count == 1
+    assert second.json() == body
+    dqy = [r for r in mock_openfda_service.clearances if r["product_code"] == "DQY"]
+    assert (body["total"], body["limit"], body["skip"]) == (len(dqy), 3, 0)
+    assert [r["k_number"] for r in body["results"]] == [r["k_number"] for r in dqy[:3]]
+    assert body["results"][0]["decision_date"] == dqy[0]["decision_date"]
+    assert mock_openfda_service.call_count("510k") == 1
+
+
+async def test_pages_come_from_skip_and_limit(
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
+) -> None:
+    pages = [
+        APITestUtils.assert_success_response(
+            await authenticated_client.get(
+                SEARCH, params={"product_code": "LLZ", "limit": 5, "skip": skip}
+            )
+        )
+        for skip in (0, 5, 10)
+    ]
+
+    numbers = [r["k_number"] for page in pages for r in page["results"]]
+    llz = [r["k_number"] for r in mock_openfda_service.clearances if r["product_code"] == "LLZ"]
+    assert numbers == llz
+    assert [len(page["results"]) for page in pages] == [5, 5, len(llz) - 10]
 
 
 async def test_different_parameters_are_cached_separately(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
 ) -> None:
-    route = fda_mock.get(SEARCH_PATH).respond(json=fda_search_payload(fda_records(1)))
-
     for skip in (0, 10, 0):
-        await client.get(
-            "/predicates/search", params={"product_code": "DQY", "skip": skip}, headers=auth_headers
-        )
+        await authenticated_client.get(SEARCH, params={"product_code": "DQY", "skip": skip})
 
-    assert route.call_count == 2
+    assert mock_openfda_service.call_count("510k") == 2
 
 
 async def test_lowercase_product_codes_are_searched_in_upper_case(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
 ) -> None:
-    route = fda_mock.get(SEARCH_PATH).respond(json=fda_search_payload(fda_records(1)))
+    response = await authenticated_client.get(SEARCH, params={"product_code": "dqy"})
 
-    response = await client.get(
-        "/predicates/search", params={"product_code": "dqy"}, headers=auth_headers
+    APITestUtils.assert_success_response(response)
+    assert mock_openfda_service.last_request.url.params["search"] == 'product_code:"DQY"'
+
+
+async def test_a_search_by_device_name_finds_that_device(
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
+) -> None:
+    response = await authenticated_client.get(
+        SEARCH, params={"device_name": "blood-pressure", "limit": 50}
     )
 
-    assert response.status_code == 200
-    assert route.calls.last.request.url.params["search"] == 'product_code:"DQY"'
+    body = APITestUtils.assert_success_response(response)
+    assert body["results"]
+    assert {r["product_code"] for r in body["results"]} == {"DXN"}
 
 
 async def test_a_search_without_any_term_is_422(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
 ) -> None:
-    route = fda_mock.get(SEARCH_PATH).respond(json=fda_search_payload([]))
+    response = await authenticated_client.get(SEARCH)
 
-    response = await client.get("/predicates/search", headers=auth_headers)
-
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_error"
-    assert route.call_count == 0
+    APITestUtils.assert_error_response(response, 422, "validation_error")
+    assert mock_openfda_service.call_count() == 0
 
 
 async def test_no_matches_is_an_empty_list_not_an_error(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
 ) -> None:
-    fda_mock.get(SEARCH_PATH).respond(404, json=fda_not_found_payload())
+    response = await authenticated_client.get(SEARCH, params={"device_name": "unobtainium"})
 
-    response = await client.get(
-        "/predicates/search", params={"device_name": "unobtainium"}, headers=auth_headers
-    )
+    body = APITestUtils.assert_success_response(response)
+    assert (body["results"], body["total"]) == ([], 0)
 
-    assert response.status_code == 200
-    assert response.json()["results"] == []
-    assert response.json()["total"] == 0
+
+async def test_rate_limiting_is_retried_by_the_app_with_backoff(
+    authenticated_client: httpx.AsyncClient,
+    mock_openfda_service: OpenFDAMock,
+    fda_sleep: RecordingSleep,
+) -> None:
+    mock_openfda_service.rate_limit_next(times=2)
+
+    response = await authenticated_client.get(SEARCH, params={"product_code": "FRN"})
+
+    APITestUtils.assert_success_response(response)
+    assert mock_openfda_service.call_count("510k") == 3
+    assert fda_sleep.delays == [0.25, 0.5]
+
+
+async def test_a_server_error_then_success_is_invisible_to_the_caller(
+    authenticated_client: httpx.AsyncClient,
+    mock_openfda_service: OpenFDAMock,
+    fda_sleep: RecordingSleep,
+) -> None:
+    mock_openfda_service.fail_next(502)
+
+    response = await authenticated_client.get(SEARCH, params={"product_code": "QAS"})
+
+    assert APITestUtils.assert_success_response(response)["results"]
+    assert mock_openfda_service.call_count("510k") == 2
+    assert fda_sleep.delays == [0.25]
 
 
 async def test_an_upstream_outage_is_502_and_is_not_cached(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
 ) -> None:
-    route = fda_mock.get(SEARCH_PATH).mock(
-        side_effect=[httpx.Response(500)] * 3 + [httpx.Response(200, json=fda_search_payload([]))]
-    )
+    mock_openfda_service.fail_next(500, times=3)
     params = {"product_code": "DQY"}
 
-    failed = await client.get("/predicates/search", params=params, headers=auth_headers)
-    recovered = await client.get("/predicates/search", params=params, headers=auth_headers)
+    failed = await authenticated_client.get(SEARCH, params=params)
+    recovered = await authenticated_client.get(SEARCH, params=params)
 
-    assert failed.status_code == 502
-    assert failed.json()["error"]["code"] == "upstream_error"
-    assert recovered.status_code == 200
+    APITestUtils.assert_error_response(failed, 502, "upstream_error")
+    APITestUtils.assert_success_response(recovered)
     assert recovered.headers["X-Cache"] == "MISS"
-    assert route.call_count == 4
+    assert mock_openfda_service.call_count("510k") == 4
 
 
 async def test_an_upstream_timeout_is_504(
-    client: httpx.AsyncClient, auth_headers: Headers, fda_mock: respx.MockRouter
+    authenticated_client: httpx.AsyncClient, mock_openfda_service: OpenFDAMock
 ) -> None:
-    fda_mock.get(SEARCH_PATH).mock(side_effect=httpx.ReadTimeout("slow"))
+    mock_openfda_service.timeout_next(times=3)
 
-    response = await client.get(
-        "/predicates/search", params={"product_code": "DQY"}, headers=auth_headers
-    )
+    response = await authenticated_client.get(SEARCH, params={"product_code": "DQY"})
 
-    assert response.status_code == 504
-    assert response.json()["error"]["code"] == "upstream_timeout"
+    APITestUtils.assert_error_response(response, 504, "upstream_timeout")
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{"product_code": "DQ"}, {"product_code": "D1Y"}, {"product_code": "DQY", "limit": 101}],
+    ("params", "field"),
+    [
+        ({"product_code": "DQ"}, "product_code"),
+        ({"product_code": "D1Y"}, "product_code"),
+        ({"product_code": "DQY", "limit": 101}, "limit"),
+    ],
 )
 async def test_bad_search_parameters_are_422(
-    client: httpx.AsyncClient, auth_headers: Headers, params: dict[str, object]
+    authenticated_client: httpx.AsyncClient, params: dict[str, object], field: str
 ) -> None:
-    response = await client.get("/predicates/search", params=params, headers=auth_headers)
+    response = await authenticated_client.get(SEARCH, params=params)
 
-    assert response.status_code == 422
+    APITestUtils.assert_validation_error(response, field)
 
 
 async def test_unmocked_outbound_requests_are_blocked_with_the_url(
-    network_guard: NetworkGuard,
+    remediation_network_guard: NetworkGuard,
 ) -> None:
     async with httpx.AsyncClient() as http:
-        with pytest.raises(UnmockedRequestError, match="https://api.fda.gov/device/510k.json"):
+        with (
+            expect_refusals(),
+            pytest.raises(UnmockedRequestError, match="https://api.fda.gov/device/510k.json"),
+        ):
             await http.get("https://api.fda.gov/device/510k.json")
 
-    assert network_guard.blocked == ["GET https://api.fda.gov/device/510k.json"]
-    network_guard.blocked.clear()  # expected here; any other test would now fail
+    assert remediation_network_guard.blocked == []  # expected, so it does not fail the test
 
 
-async def test_requests_the_respx_router_does_not_match_are_refused_not_sent(
-    network_guard: NetworkGuard, fda_mock: respx.MockRouter, fda_base_url: str
+async def test_requests_the_openfda_mock_does_not_know_are_refused_not_sent(
+    mock_openfda_service: OpenFDAMock, fda_base_url: str
 ) -> None:
-    fda_mock.get(SEARCH_PATH).respond(json=fda_search_payload([]))
-
     async with httpx.AsyncClient() as http:
-        mocked = await http.get(f"{fda_base_url}{SEARCH_PATH}")
-        with pytest.raises(AllMockedAssertionError, match="/device/event.json"):
+        mocked = await http.get(mock_openfda_service.url(), params={"search": "k_number:K190001"})
+        with expect_refusals(), pytest.raises(UnmockedRequestError, match="/device/event.json"):
             await http.get(f"{fda_base_url}/device/event.json")
 
-    assert mocked.status_code == 200
-    assert network_guard.blocked == []
+    assert mocked.json()["results"][0]["k_number"] == "K190001"

@@ -1,0 +1,104 @@
+"""`remediate fix ...`: rewrite a target's old test code with codemods (dry run by default).
+
+    remediate fix http-clients TARGET            # show the diff, change nothing
+    remediate fix http-clients TARGET --apply    # write it (journaled, backed up)
+    remediate fix undo TARGET [RUN_ID]           # put the files back (latest run by default)
+
+Exit codes: 0 done (or nothing to do), 1 some files were left alone (unparseable, conflicting
+or changed since planning; each is listed), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from testing_lib.codemods import (
+    JournalError,
+    apply_plan,
+    plan_http_clients,
+    undo_run,
+)
+
+fix_app = typer.Typer(
+    no_args_is_help=True,
+    help="Rewrite test code that newer libraries broke (a diff unless --apply; undoable).",
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_LEFT_ALONE, EXIT_USAGE = 0, 1, 2
+
+
+def _say(message: str, style: str = "") -> None:
+    out.print(Text(message, style=style), soft_wrap=True)
+
+
+def _target(target: Path) -> Path:
+    if not target.exists():
+        err.print(Text(f"error: {target} does not exist: pass a project folder or a file"))
+        raise typer.Exit(EXIT_USAGE)
+    return target
+
+
+@fix_app.command("http-clients")
+def http_clients(
+    target: Annotated[Path, typer.Argument(help="The project (or one file) to rewrite.")],
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the changes (default: only show the diff).")
+    ] = False,
+) -> None:
+    """httpx.AsyncClient(app=...) -> AsyncClient(transport=ASGITransport(app=...)) (httpx 0.28)."""
+    plan = plan_http_clients(_target(target))
+    left_alone = False
+    for relative, skipped in plan.skipped:
+        _say(f"left alone: {relative}:{skipped.line}: {skipped.reason}", "yellow")
+        left_alone = True
+    for item in plan.unparseable:
+        _say(f"left alone: {item.relative}: cannot parse ({item.error})", "yellow")
+        left_alone = True
+    changes = plan.changes
+    if not changes:
+        _say(f"nothing to rewrite in {plan.scanned} Python file(s) under {plan.root}")
+        raise typer.Exit(EXIT_LEFT_ALONE if left_alone else EXIT_OK)
+    summary = f"{plan.rewrite_count} client(s) in {len(changes)} file(s)"
+    if not apply:
+        out.print(plan.diff(), markup=False, highlight=False, end="", soft_wrap=True)
+        _say(f"would rewrite {summary}; run again with --apply to write them", "bold")
+        raise typer.Exit(EXIT_LEFT_ALONE if left_alone else EXIT_OK)
+    report = apply_plan(plan, codemod="http-clients")
+    for relative in report.applied:
+        _say(f"rewrote {relative}", "green")
+    for relative in report.conflicts:
+        _say(f"left alone: {relative} changed while the codemod ran; run it again", "yellow")
+    _say(f"rewrote {summary} (journal: {report.journal})", "bold")
+    _say(f"undo with: remediate fix undo {plan.root} {report.run_id}")
+    raise typer.Exit(EXIT_LEFT_ALONE if (left_alone or report.conflicts) else EXIT_OK)
+
+
+@fix_app.command("undo")
+def undo(
+    target: Annotated[Path, typer.Argument(help="The project the codemod ran on.")],
+    run_id: Annotated[
+        str | None, typer.Argument(help="The run to undo (default: the latest).")
+    ] = None,
+) -> None:
+    """Restore the files a codemod run rewrote, if they still hold what it wrote."""
+    root = _target(target).resolve()
+    try:
+        report = undo_run(root if root.is_dir() else root.parent, run_id)
+    except JournalError as exc:
+        err.print(Text(f"error: {exc}"))
+        raise typer.Exit(EXIT_USAGE) from exc
+    for relative in report.restored:
+        _say(f"restored {relative}", "green")
+    for relative in report.already:
+        _say(f"already original: {relative}")
+    for relative in report.conflicts:
+        _say(f"left alone: {relative} was edited after the codemod; restore it by hand", "yellow")
+    _say(f"undid run {report.run_id}: {len(report.restored)} file(s) restored", "bold")
+    raise typer.Exit(EXIT_LEFT_ALONE if report.conflicts else EXIT_OK)

@@ -1,0 +1,123 @@
+"""Run a phase's pytest selection with injected recording plugins, and read their records.
+
+The phase checks that observe tests (network attempts, requests per route, override leaks)
+run the phase's selection once more, through `run_pytest` with the target's own interpreter,
+adding `-p <plugin>` for stdlib-only plugins in `runner/_inject/` and an environment variable
+naming a JSON-lines file each plugin appends to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from testing_lib.config.phases import PhaseName
+from testing_lib.config.target import TargetConfig
+from testing_lib.environment import test_environment_values
+from testing_lib.results import TestSuiteResult
+from testing_lib.runner import run_pytest
+from testing_lib.selection import resolve_selection
+
+
+@dataclass
+class InstrumentedRun:
+    suite: TestSuiteResult
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def sessions(self, env_name: str) -> int:
+        """How many pytest processes wrote their `session_start` marker to that file."""
+        return sum(1 for r in self.records.get(env_name, []) if r.get("event") == "session_start")
+
+    def events(self, env_name: str) -> list[dict[str, Any]]:
+        """The records of that file, without the session markers."""
+        return [r for r in self.records.get(env_name, []) if "event" not in r]
+
+    @property
+    def executed(self) -> int:
+        return self.suite.passed_tests + self.suite.failed_tests + self.suite.error_tests
+
+
+class SelectionNotRunnable(Exception):
+    """None of the phase's paths exist in the target."""
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """JSON objects, one a line; a torn last line (a killed process) is skipped."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+@contextmanager
+def _record_files(names: Sequence[str]) -> Iterator[dict[str, Path]]:
+    with tempfile.TemporaryDirectory(prefix="remediation-check-") as scratch:
+        files = {name: Path(scratch, f"{name.lower()}.jsonl") for name in names}
+        for path in files.values():
+            path.write_bytes(b"")
+        yield files
+
+
+def run_instrumented(
+    target: TargetConfig,
+    phase: PhaseName,
+    *,
+    record_envs: Sequence[str],
+    plugins: Sequence[str] = (),
+    extra_env: Mapping[str, str] | None = None,
+    suite_name: str,
+) -> InstrumentedRun:
+    """Run `phase`'s existing paths with `plugins` injected; each env in `record_envs` names a
+    fresh file whose records come back. Raises SelectionNotRunnable, RunnerError."""
+    selection = resolve_selection(target, phase)
+    if not selection.runnable:
+        raise SelectionNotRunnable(
+            f"none of phase {phase}'s paths exist in {target.root} "
+            f"({', '.join(selection.configured)})"
+        )
+    config = target.phase(phase)
+    plugin_args = [arg for plugin in plugins for arg in ("-p", plugin)]
+    with _record_files(record_envs) as files:
+        env = {
+            **test_environment_values(target.testing),
+            **(extra_env or {}),
+            **{name: os.fspath(path) for name, path in files.items()},
+        }
+        suite = run_pytest(
+            cwd=target.root,
+            selection=list(selection.existing),
+            python=target.python,
+            suite_name=suite_name,
+            markers=config.markers,
+            extra_args=[*config.pytest_args, *plugin_args],
+            timeout_s=config.timeout_s,
+            env=env,
+        )
+        records = {name: read_records(path) for name, path in files.items()}
+    return InstrumentedRun(suite=suite, records=records)
+
+
+def not_run_reason(run: InstrumentedRun) -> str | None:
+    """Why the run tells nothing (no test executed), or None."""
+    if run.executed:
+        return None
+    suite = run.suite
+    errors = "; ".join(e.nodeid for e in suite.collection_errors[:3])
+    detail = f" (collection errors: {errors})" if errors else ""
+    tail = suite.stderr_tail.strip().splitlines()[-1:] if suite.stderr_tail else []
+    return f"the selection ran no test (exit {suite.exit_code}){detail}" + (
+        f": {tail[0]}" if tail else ""
+    )

@@ -1,0 +1,128 @@
+"""What a codemod would change in a target: per-file rewrites, diffs, and what it cannot touch.
+
+Planning reads only. Files are the target's Python files (or one file), skipping hidden and
+virtual-environment folders; only files that mention `httpx` are parsed. A file that does not
+parse is reported and left alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from testing_lib.codemods.http_clients import Rewrite, Skipped, rewrite_http_clients
+
+SKIP_DIRS = frozenset(
+    {"__pycache__", "node_modules", "site-packages", "venv", "env", "build", "dist"}
+)
+MARKER = b"httpx"
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    path: Path  # absolute
+    relative: str  # to the target root, for display and the journal
+    before: bytes
+    after: bytes
+    rewrites: tuple[Rewrite, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self) -> str:
+        before = self.before.decode("utf-8", errors="replace").splitlines(keepends=True)
+        after = self.after.decode("utf-8", errors="replace").splitlines(keepends=True)
+        return "".join(
+            difflib.unified_diff(before, after, f"a/{self.relative}", f"b/{self.relative}")
+        )
+
+
+@dataclass(frozen=True)
+class Unparseable:
+    relative: str
+    error: str
+
+
+@dataclass
+class CodemodPlan:
+    root: Path
+    files: list[FilePlan] = field(default_factory=list)  # only files with findings
+    unparseable: list[Unparseable] = field(default_factory=list)
+    scanned: int = 0
+
+    @property
+    def changes(self) -> list[FilePlan]:
+        return [plan for plan in self.files if plan.changed]
+
+    @property
+    def rewrite_count(self) -> int:
+        return sum(len(plan.rewrites) for plan in self.files)
+
+    @property
+    def skipped(self) -> list[tuple[str, Skipped]]:
+        return [(plan.relative, item) for plan in self.files for item in plan.skipped]
+
+    def diff(self) -> str:
+        return "".join(plan.diff() for plan in self.changes)
+
+
+def python_files(target: Path) -> Iterator[Path]:
+    """`target` itself when it is a file, else its .py files outside hidden/venv folders."""
+    if target.is_file():
+        yield target
+        return
+    for path in sorted(target.rglob("*.py")):
+        parts = path.relative_to(target).parts[:-1]
+        if any(part.startswith(".") or part in SKIP_DIRS for part in parts):
+            continue
+        if path.is_file():
+            yield path
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def plan_http_clients(target: Path) -> CodemodPlan:
+    """Plan the `app=` -> transport rewrite for every file of `target` (a folder or a file)."""
+    target = target.resolve()
+    root = target.parent if target.is_file() else target
+    plan = CodemodPlan(root=root)
+    for path in python_files(target):
+        data = path.read_bytes()
+        plan.scanned += 1
+        if MARKER not in data:
+            continue
+        relative = _relative(path, root)
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            plan.unparseable.append(Unparseable(relative, f"not UTF-8: {exc}"))
+            continue
+        try:
+            result = rewrite_http_clients(source)
+        except cst.ParserSyntaxError as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+            plan.unparseable.append(Unparseable(relative, f"line {exc.raw_line}: {message}"))
+            continue
+        if result.rewrites or result.skipped:
+            plan.files.append(
+                FilePlan(
+                    path=path,
+                    relative=relative,
+                    before=data,
+                    after=result.code.encode("utf-8") if result.changed else data,
+                    rewrites=tuple(result.rewrites),
+                    skipped=tuple(result.skipped),
+                )
+            )
+    return plan

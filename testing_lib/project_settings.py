@@ -1,0 +1,73 @@
+"""What the HTTP, auth, mock and override fixtures read from the project's `[tool.remediation]`.
+
+[tool.remediation]
+app = "app.main:app"              # the FastAPI/ASGI app the client fixtures call
+
+[tool.remediation.testing.http]   # timeouts, redirects (TestHTTPConfig)
+[tool.remediation.testing.auth]   # JWT secret/algorithm/claims (TestAuthConfig)
+[tool.remediation.testing.services]  # mocking switches, openFDA base URL (TestServiceConfig)
+
+Read once per pytest session (cached in the config's stash). The library is *active* for a
+project that has the table, or with `--remediation-env` / ini `remediation_env = true`;
+inactive projects get defaults and no autouse behaviour.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from testing_lib.config.target import RemediationTable, format_validation_error
+from testing_lib.config.testing import TestConfiguration
+
+_KEY = pytest.StashKey["ProjectSettings"]()
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    active: bool = False
+    app: str | None = None
+    testing: TestConfiguration = field(default_factory=TestConfiguration)
+    source: Path | None = None  # the pyproject.toml they came from
+
+    def where(self, key: str) -> str:
+        """`path/pyproject.toml [tool.remediation] key`, for error messages."""
+        file = str(self.source) if self.source else "pyproject.toml"
+        return f"{file} [tool.remediation] {key}".rstrip()
+
+
+def read_project_settings(rootpath: Path, *, force_active: bool = False) -> ProjectSettings:
+    """The settings of `rootpath/pyproject.toml` (defaults when there is no table)."""
+    pyproject = rootpath / "pyproject.toml"
+    table: object = None
+    if pyproject.is_file():
+        try:
+            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise pytest.UsageError(f"{pyproject}: cannot read [tool.remediation]: {exc}") from exc
+        tool = document.get("tool", {})
+        table = tool.get("remediation") if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        source = pyproject if pyproject.is_file() else None
+        return ProjectSettings(active=force_active, source=source)
+    try:
+        parsed = RemediationTable.model_validate(table)
+    except ValidationError as exc:
+        raise pytest.UsageError(format_validation_error(pyproject, exc)) from exc
+    return ProjectSettings(active=True, app=parsed.app, testing=parsed.testing, source=pyproject)
+
+
+def project_settings(config: pytest.Config) -> ProjectSettings:
+    """The settings of the project pytest runs in, read once per session."""
+    cached = config.stash.get(_KEY, None)
+    if cached is None:
+        forced = bool(
+            config.getoption("remediation_env", default=None) or config.getini("remediation_env")
+        )
+        cached = read_project_settings(config.rootpath, force_active=forced)
+        config.stash[_KEY] = cached
+    return cached
