@@ -6,7 +6,9 @@ UI shows it red and offers a retry, and the parent flow still reads the report.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prefect import flow
 from prefect.client.schemas.objects import State
@@ -15,13 +17,54 @@ from prefect.states import Failed
 from flows.naming import phase_run_name
 from tasks.artifacts import publish_phase_artifacts
 from tasks.checks import crashed_check, phase_checks, run_check
-from tasks.gate import run_gate
+from tasks.gate import run_gate, run_gate_shard
 from testing_lib.config.phases import PhaseName
-from testing_lib.config.target import load_target_config
+from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.gate import decide_gate
 from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
-from testing_lib.storage import new_run_id, phase_dir, save_phase_report, save_report
+from testing_lib.sharding import durations_from_results, merge_suites
+from testing_lib.storage import (
+    new_run_id,
+    phase_dir,
+    run_dir,
+    runs_root,
+    save_phase_report,
+    save_report,
+)
+
+
+def _earlier_durations(root: Path, run_id: str, phase: PhaseName) -> dict[str, float]:
+    """Last known duration of each test of this phase, from earlier runs' result files."""
+    current = run_dir(root, run_id)
+    files = [
+        f for f in runs_root(root).glob(f"*/{phase}/**/results.jsonl") if current not in f.parents
+    ]
+    return durations_from_results(sorted(files, key=lambda f: f.stat().st_mtime))
+
+
+def _sharded_gate(
+    config: TargetConfig, phase: PhaseName, out_dir: Path, run_id: str, shards: int
+) -> tuple[TestSuiteResult | None, str | None]:
+    """Run the gate as `shards` concurrent task runs; the merged suite, or why it crashed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    durations_file = out_dir / "durations.json"
+    durations_file.write_text(
+        json.dumps(_earlier_durations(config.root, run_id, phase)), encoding="utf-8"
+    )
+    futures = [
+        run_gate_shard.submit(config, phase, out_dir / f"shard-{i}", i, shards, durations_file)
+        for i in range(shards)
+    ]
+    for future in futures:  # resolve every future: unresolved ones get cancelled
+        future.wait()
+    states = [future.state for future in futures]
+    crashed = [s for s in states if not s.is_completed()]
+    if crashed:
+        return None, f"{len(crashed)} of {shards} gate shards crashed: {crashed[0].message}"
+    parts: list[TestSuiteResult] = [s.result() for s in states]
+    order = sorted(r.test_name for part in parts for r in part.results)
+    return merge_suites(phase, parts, order), None
 
 
 @flow(name="run-phase", flow_run_name=phase_run_name, validate_parameters=True)
@@ -30,8 +73,12 @@ def run_phase(
     phase: PhaseName,
     python: str | None = None,
     run_id: str | None = None,
+    shards: int | None = None,
 ) -> PhaseReport | State:
-    """Run one remediation phase on `target` and gate on its pytest results."""
+    """Run one remediation phase on `target` and gate on its pytest results.
+
+    `shards` (default: the phase's `shards` setting) splits the gate into that many
+    concurrent pytest runs balanced by the tests' last known durations."""
     standalone = run_id is None
     run_id = run_id or new_run_id()
     config = load_target_config(target, python=python)
@@ -45,13 +92,22 @@ def run_phase(
         else:
             checks.append(crashed_check(check.name, state.message))
 
-    gate_state = run_gate(config, phase, phase_dir(config.root, run_id, phase), return_state=True)
+    out_dir = phase_dir(config.root, run_id, phase)
+    shard_count = shards or config.phase(phase).shards
     suite: TestSuiteResult | None = None
-    if gate_state.is_completed():
-        suite = gate_state.result()
+    crash: str | None = None
+    if shard_count > 1:
+        suite, crash = _sharded_gate(config, phase, out_dir, run_id, shard_count)
+    else:
+        gate_state = run_gate(config, phase, out_dir, return_state=True)
+        if gate_state.is_completed():
+            suite = gate_state.result()
+        else:
+            crash = f"the pytest gate crashed: {gate_state.message}"
+    if suite is not None:
         status, reason = decide_gate(phase, suite, config.phase(phase), checks)
     else:
-        status, reason = PhaseStatus.ERRORED, f"the pytest gate crashed: {gate_state.message}"
+        status, reason = PhaseStatus.ERRORED, crash or "the pytest gate produced no result"
 
     report = PhaseReport(
         name=phase,

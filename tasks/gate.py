@@ -1,4 +1,4 @@
-"""The pytest gate of a phase, as a task: run the selection, return the suite.
+"""The pytest gate of a phase, as tasks: the whole selection, or one shard of it.
 
 While pytest runs (in a worker thread), the task follows the runner's results file and
 keeps a Prefect progress artifact up to date.
@@ -23,10 +23,18 @@ from testing_lib.runner.progress import GateProgress
 from testing_lib.selection import resolve_selection
 
 PROGRESS_POLL_S = 1.0
+SHARD_PLUGIN = "remediation_shard"
 
 
-@task(task_run_name="pytest-gate-{phase}", cache_policy=NO_CACHE)
-def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuiteResult:
+def _run(
+    target: TargetConfig,
+    phase: PhaseName,
+    out_dir: Path,
+    *,
+    progress_key: str,
+    extra_args: list[str],
+    extra_env: dict[str, str],
+) -> TestSuiteResult:
     logger = get_run_logger()
     config = target.phase(phase)
     selection = resolve_selection(target, phase)
@@ -41,10 +49,7 @@ def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuite
         return TestSuiteResult(suite_name=phase, selection=list(selection.configured))
     out_dir.mkdir(parents=True, exist_ok=True)
     results_file = out_dir / "results.jsonl"
-    progress = ProgressArtifact(
-        key=artifact_key(target.name, phase, "progress"),
-        description=f"{phase}: tests finished / collected (%)",
-    )
+    progress = ProgressArtifact(key=progress_key, description=f"{phase}: tests finished (%)")
     tracker = GateProgress(phase=phase)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gate-{phase}") as pool:
         future = pool.submit(
@@ -54,10 +59,10 @@ def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuite
             python=target.python,
             suite_name=phase,
             markers=config.markers,
-            extra_args=config.pytest_args,
+            extra_args=[*extra_args, *config.pytest_args],
             timeout_s=config.timeout_s,
             test_timeout_s=config.test_timeout_s,
-            env=test_environment_values(target.testing),
+            env={**test_environment_values(target.testing), **extra_env},
             results_file=results_file,
             log_file=out_dir / "pytest.log",
         )
@@ -78,3 +83,40 @@ def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuite
         suite.exit_code,
     )
     return suite
+
+
+@task(task_run_name="pytest-gate-{phase}", cache_policy=NO_CACHE)
+def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuiteResult:
+    """The phase's whole selection in one pytest run."""
+    return _run(
+        target,
+        phase,
+        out_dir,
+        progress_key=artifact_key(target.name, phase, "progress"),
+        extra_args=[],
+        extra_env={},
+    )
+
+
+@task(task_run_name="pytest-gate-{phase}-shard-{shard}-of-{shards}", cache_policy=NO_CACHE)
+def run_gate_shard(
+    target: TargetConfig,
+    phase: PhaseName,
+    out_dir: Path,
+    shard: int,
+    shards: int,
+    durations_file: Path,
+) -> TestSuiteResult:
+    """Shard `shard` (0-based) of `shards`: every shard collects the selection and keeps its
+    own duration-balanced share (the injected `remediation_shard` plugin)."""
+    return _run(
+        target,
+        phase,
+        out_dir,
+        progress_key=artifact_key(target.name, phase, "progress", f"shard-{shard}"),
+        extra_args=["-p", SHARD_PLUGIN],
+        extra_env={
+            "REMEDIATION_SHARD": f"{shard}/{shards}",
+            "REMEDIATION_SHARD_DURATIONS": str(durations_file),
+        },
+    )

@@ -17,8 +17,12 @@ def new_run_id() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
+def runs_root(root: Path) -> Path:
+    return root / STATE_DIR / "runs"
+
+
 def run_dir(root: Path, run_id: str) -> Path:
-    return root / STATE_DIR / "runs" / run_id
+    return runs_root(root) / run_id
 
 
 def phase_dir(root: Path, run_id: str, phase: PhaseName) -> Path:

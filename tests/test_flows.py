@@ -235,3 +235,22 @@ def test_a_rerun_after_a_fix_reuses_only_the_phases_that_passed(make_target) -> 
 
     fresh = full_remediation(target=str(root), reuse_passed=False, return_state=True).result()
     assert not any(p.reused for p in fresh.phases)
+
+
+def test_a_sharded_gate_reports_the_same_results_as_an_unsharded_one(make_target) -> None:
+    tests = "".join(f"def test_{i}():\n    assert {i} % 7 != 6\n\n" for i in range(30))
+    root = make_target({"tests/unit/test_unit_many.py": tests})
+    whole = run_phase(target=str(root), phase="foundation", return_state=True).result(
+        raise_on_failure=False
+    )
+    sharded = run_phase(target=str(root), phase="foundation", shards=3, return_state=True).result(
+        raise_on_failure=False
+    )
+    assert sharded.status == whole.status == PhaseStatus.FAILED
+    outcome = {(r.test_name, r.status) for r in whole.suite.results}
+    assert {(r.test_name, r.status) for r in sharded.suite.results} == outcome
+    assert (sharded.suite.passed_tests, sharded.suite.failed_tests) == (28, 4)
+    run = sorted((root / ".remediation" / "runs").iterdir())[-1]
+    shard_files = sorted(run.glob("foundation/shard-*/results.jsonl"))
+    assert len(shard_files) == 3
+    assert all(f.read_text().count('"event": "result"') > 0 for f in shard_files)

@@ -29,8 +29,18 @@ def test_each_shard_keeps_collection_order() -> None:
         assert shard == sorted(shard, key=IDS.index)
 
 
-def test_more_shards_than_tests_drops_empty_shards() -> None:
-    assert len(split_balanced(IDS[:2], {}, 5)) == 2
+def test_more_shards_than_tests_leaves_the_extra_shards_empty() -> None:
+    shards = split_balanced(IDS[:2], {}, 5)
+    assert len(shards) == 5  # positional: shard i of N must mean the same everywhere
+    assert sorted(len(s) for s in shards) == [0, 0, 0, 1, 1]
+
+
+def test_an_empty_shard_does_not_hide_a_failing_one() -> None:
+    parts = [
+        TestSuiteResult.from_results("p", [], exit_code=5),
+        TestSuiteResult.from_results("p", [result(IDS[0], TestStatus.FAILED)], exit_code=1),
+    ]
+    assert merge_suites("p", parts, IDS).exit_code == 1
 
 
 def test_zero_shards_is_refused() -> None:

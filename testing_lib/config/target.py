@@ -30,6 +30,7 @@ class PhaseConfig(BaseModel):
     timeout_s: float = Field(default=900.0, gt=0)
     test_timeout_s: float | None = Field(default=None, gt=0)
     pytest_args: list[str] = Field(default_factory=list)
+    shards: int = Field(default=1, ge=1, le=64)  # concurrent pytest runs splitting the gate
 
     @field_validator("paths")
     @classmethod

@@ -62,5 +62,5 @@ class GateProgress:
 
 
 def latest_results_file(run_dir: Path) -> Path | None:
-    files = sorted(run_dir.glob("*/results.jsonl"), key=lambda p: p.stat().st_mtime)
+    files = sorted(run_dir.glob("*/**/results.jsonl"), key=lambda p: p.stat().st_mtime)
     return files[-1] if files else None
