@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
-from prefect.types.entrypoint import EntrypointType
 from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
 
 from flows.defaults import EXAMPLE_TARGET
 from flows.isolation import nightly_isolation
@@ -42,7 +42,7 @@ def build_deployments(
             full_remediation.to_deployment(
                 name=FULL,
                 parameters={"target": default_target},
-                description="The four gated phases; Retry re-runs only the phases that did not pass.",
+                description="The four gated phases; Retry re-runs only the phases that failed.",
                 entrypoint_type=module,
                 tags=tags,
             )

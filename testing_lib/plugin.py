@@ -38,6 +38,7 @@ pytest_plugins = [
     "testing_lib.mocks.fixtures",
     "testing_lib.di.fixtures",
     "testing_lib.di.leaks",
+    "testing_lib.performance.plugin",  # issue 6: performance monitor, validation fixtures
 ]
 # --- end issue 4 ---------------------------------------------------------------------------
 

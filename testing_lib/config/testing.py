@@ -86,6 +86,7 @@ class TestPerformanceConfig(_Strict):
     execution_time_threshold_ms: float = Field(default=5000, gt=0)
     memory_threshold_mb: float = Field(default=100, gt=0)
     database_query_threshold: int = Field(default=50, gt=0)
+    http_request_threshold: int = Field(default=10, gt=0)  # the seed monitor's 10 requests
 
 
 class TestConfiguration(_Strict):

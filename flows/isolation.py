@@ -1,0 +1,99 @@
+"""Nightly isolation validation: the deep run (more orders, cleaners, replay confirmation).
+
+Keeps every report under TARGET/.remediation/isolation/ and names the order dependencies
+that are new since the previous night. Ends `Failed`, with the report as data, when any
+test's outcome depends on order (or validation could not run).
+"""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
+from prefect.logging import get_run_logger
+from prefect.states import Failed
+
+from flows.defaults import EXAMPLE_TARGET
+from tasks.artifacts import artifact_key
+from testing_lib.config.target import TargetConfig, load_target_config
+from testing_lib.environment import test_environment_values
+from testing_lib.isolation import IsolationReport, validate_isolation
+from testing_lib.isolation.history import (
+    new_order_dependencies,
+    previous_reports,
+    save_isolation_report,
+)
+from testing_lib.isolation.rendering import isolation_markdown
+from testing_lib.selection import resolve_selection
+
+
+@task(task_run_name="isolation-{orders}-orders", cache_policy=NO_CACHE)
+def run_isolation(target: TargetConfig, orders: int, seed: int | None) -> IsolationReport:
+    selection = resolve_selection(target, "final_validation")
+    phase = target.phase("final_validation")
+    report = validate_isolation(
+        root=target.root,
+        python=target.python,
+        selection=list(selection.existing),
+        orders=orders,
+        seed=seed,
+        timeout_s=max(900.0, phase.timeout_s),
+        env=test_environment_values(target.testing),
+        extra_args=[*(["-m", phase.markers] if phase.markers else []), *phase.pytest_args],
+    )
+    get_run_logger().info(
+        "isolation of %s: score %.1f, %d order-dependent, seed %d (%d pytest executions)",
+        target.name,
+        report.isolation_score,
+        len(report.order_dependent),
+        report.seed,
+        report.pytest_executions,
+    )
+    return report
+
+
+def _nightly_run_name() -> str:
+    from prefect.runtime import flow_run
+
+    from flows.defaults import EXAMPLE_TARGET as default
+
+    target = str(flow_run.parameters.get("target") or default)
+    return f"isolation-{target.rstrip('/').rsplit('/', 1)[-1]}"
+
+
+@flow(name="nightly-isolation", flow_run_name=_nightly_run_name, validate_parameters=True)
+def nightly_isolation(
+    target: str = str(EXAMPLE_TARGET), orders: int = 4, seed: int | None = None
+) -> IsolationReport | State:
+    """Run the target's whole suite in `orders` orders (seeded) and report order dependence."""
+    logger = get_run_logger()
+    config = load_target_config(target)
+    history = previous_reports(config.root)
+    report = run_isolation(config, orders, seed)
+    saved = save_isolation_report(config.root, report)
+    new = new_order_dependencies(history[-1][1] if history else None, report)
+    markdown = isolation_markdown(report, config.name)
+    if history:
+        markdown += (
+            f"\nNew since {history[-1][0].stem}: {', '.join(f'`{t}`' for t in new)}\n"
+            if new
+            else f"\nNothing new since {history[-1][0].stem}.\n"
+        )
+    create_markdown_artifact(
+        key=artifact_key(config.name, "isolation"),
+        markdown=markdown,
+        description=f"isolation of {config.name}: score {report.isolation_score:.1f}",
+    )
+    logger.info("isolation report saved to %s (seed %d)", saved, report.seed)
+    for test in new:
+        logger.error("new order-dependent test since the last run: %s", test)
+    if report.error:
+        return Failed(message=f"isolation validation could not finish: {report.error}", data=report)
+    if report.order_dependent:
+        return Failed(
+            message=f"{len(report.order_dependent)} order-dependent test(s) "
+            f"({len(new)} new), seed {report.seed}: {', '.join(report.order_dependent_tests[:5])}",
+            data=report,
+        )
+    return report

@@ -1,0 +1,20 @@
+"""CI profiles: the target's suite run for real under CI-like constraints."""
+
+from testing_lib.ci.profiles import PROFILE_NAMES, CIProfile, ProfileName, build_profile
+from testing_lib.ci.validator import (
+    ChangedTest,
+    CICDValidationResult,
+    CICDValidator,
+    can_create_network_namespace,
+)
+
+__all__ = [
+    "PROFILE_NAMES",
+    "CICDValidationResult",
+    "CICDValidator",
+    "CIProfile",
+    "ChangedTest",
+    "ProfileName",
+    "build_profile",
+    "can_create_network_namespace",
+]

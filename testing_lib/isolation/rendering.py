@@ -1,0 +1,58 @@
+"""An isolation report rendered for people (markdown, for artifacts and logs)."""
+
+from __future__ import annotations
+
+from testing_lib.isolation.models import IsolationReport
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def isolation_markdown(report: IsolationReport, target: str) -> str:
+    verdict = "✅ no order-dependent tests" if report.passed else "❌ order dependence found"
+    if report.error:
+        verdict = f"💥 {report.error}"
+    lines = [
+        f"# Isolation of {target}: {verdict}",
+        "",
+        f"- isolation score: **{report.isolation_score:.1f}** "
+        f"(share of tests whose outcome does not depend on order)",
+        f"- seed: `{report.seed}` (pass it again to replay these orders)",
+        f"- orders: {', '.join(report.orders_run) or '-'}",
+        f"- tests collected: {report.tests_collected}; collection errors: "
+        f"{len(report.collection_errors)}",
+        f"- pytest executions: {report.pytest_executions} "
+        f"({report.processes_started} pytest processes started)",
+    ]
+    if report.duration_s is not None:
+        lines.append(f"- duration: {report.duration_s:.1f} s")
+    if report.order_dependent:
+        lines += [
+            "",
+            "| test | kind | caused by | cleaners | replay |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for entry in report.order_dependent:
+            cause = entry.polluters or entry.state_setters
+            lines.append(
+                f"| `{_cell(entry.test)}` | {entry.kind} | "
+                f"{', '.join(f'`{c}`' for c in cause) or _cell(entry.note or '-')} | "
+                f"{', '.join(f'`{c}`' for c in entry.cleaners) or '-'} | "
+                f"`{_cell(entry.replay or '-')}` |"
+            )
+    if report.leaks:
+        lines += [
+            "",
+            "## State left behind",
+            "",
+            "| test | state | detail |",
+            "| --- | --- | --- |",
+        ]
+        for leak in report.leaks[:100]:
+            lines.append(f"| `{_cell(leak.test)}` | {leak.state} | {_cell(leak.detail)} |")
+        if len(report.leaks) > 100:
+            lines.append(f"| … | | {len(report.leaks) - 100} more in the JSON report |")
+    for error in report.collection_errors:
+        lines += ["", f"collection error in `{error.nodeid}`"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,111 @@
+"""`TestPerformanceMonitor`: wall and CPU time, RSS, SQL statements and HTTP requests per test.
+
+Per test it takes two clock pairs (`perf_counter_ns`, `process_time_ns`), two RSS samples
+(psutil), one `getrusage` for the high-water mark and two counter reads; findings against
+the configured thresholds are structured (`PerformanceFinding`), never printed.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import psutil
+
+from testing_lib.config.testing import TestPerformanceConfig
+from testing_lib.performance.counters import Counters
+from testing_lib.performance.metrics import (
+    PerformanceAnalysis,
+    PerformanceFinding,
+    TestPerformanceMetrics,
+    analyze,
+    findings_for,
+    thresholds_of,
+)
+
+_MB = 1024 * 1024
+# ru_maxrss is in kilobytes on Linux, bytes on macOS.
+_MAXRSS_TO_MB = 1 / _MB if sys.platform == "darwin" else 1 / 1024
+
+Sample = tuple[int, int, int, float, int, int]  # wall ns, cpu ns, rss, maxrss MB, sql, http
+
+
+class TestPerformanceMonitor:
+    """Measures tests; the pytest plugin feeds it every test when monitoring is on."""
+
+    __test__ = False
+
+    def __init__(self, config: TestPerformanceConfig | None = None) -> None:
+        self.config = config or TestPerformanceConfig()
+        self.thresholds = thresholds_of(self.config)
+        self.metrics: list[TestPerformanceMetrics] = []
+        self.findings: list[PerformanceFinding] = []
+        self.counters = Counters()
+        self._rss = psutil.Process().memory_info
+
+    def start(self) -> Sample:
+        counters = self.counters
+        counters.install_available()
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_TO_MB
+        rss = self._rss().rss
+        return (
+            time.perf_counter_ns(),
+            time.process_time_ns(),
+            rss,
+            maxrss,
+            counters.sql,
+            counters.http,
+        )
+
+    def stop(
+        self, test_name: str, sample: Sample, outcome: str = "passed"
+    ) -> TestPerformanceMetrics:
+        wall_end = time.perf_counter_ns()
+        cpu_end = time.process_time_ns()
+        rss_after = self._rss().rss
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_TO_MB
+        wall, cpu, rss_before, maxrss_before, sql, http = sample
+        before_mb, after_mb = rss_before / _MB, rss_after / _MB
+        metrics = TestPerformanceMetrics(
+            test_name=test_name,
+            execution_time_ms=(wall_end - wall) / 1e6,
+            memory_usage_mb=after_mb - before_mb,
+            database_queries=self.counters.sql - sql,
+            http_requests=self.counters.http - http,
+            cpu_time_ms=(cpu_end - cpu) / 1e6,
+            rss_before_mb=before_mb,
+            rss_after_mb=after_mb,
+            peak_rss_mb=maxrss if maxrss > maxrss_before else max(before_mb, after_mb),
+            outcome=outcome,
+        )
+        self.metrics.append(metrics)
+        found = findings_for(metrics, self.thresholds)
+        if found:
+            self.findings.extend(found)
+        return metrics
+
+    @contextmanager
+    def measure(self, test_name: str) -> Iterator[TestPerformanceMonitor]:
+        sample = self.start()
+        try:
+            yield self
+        finally:
+            self.stop(test_name, sample)
+
+    @asynccontextmanager
+    async def monitor_test(self, test_name: str) -> AsyncIterator[TestPerformanceMonitor]:
+        """The seed's async context manager: measure the block as `test_name`."""
+        with self.measure(test_name):
+            yield self
+
+    def analyze_performance(self) -> PerformanceAnalysis:
+        return analyze(self.metrics, self.thresholds)
+
+    def get_slow_tests(self, threshold_ms: float = 1000) -> list[TestPerformanceMetrics]:
+        return [m for m in self.metrics if m.execution_time_ms > threshold_ms]
+
+    def close(self) -> None:
+        self.counters.uninstall()
