@@ -1,9 +1,14 @@
-"""Shared fixtures: every test gets its own in-memory database, openFDA client and Redis double;
-HTTP clients, tokens, service mocks and the network guard come from the remediation engine's
-testing library (its pytest plugin, ``testing_lib.plugin``).
+"""Shared fixtures: every test gets its own isolated database, openFDA client and Redis double;
+the database, HTTP clients, tokens, service mocks and the network guard come from the
+remediation engine's testing library (its pytest plugin, ``testing_lib.plugin``).
 
 From the library (see ``[tool.remediation]`` in pyproject.toml):
 
+- ``isolated_db``: an ``AsyncSession`` on the schema of ``mdra.models:Base`` whose writes, even
+  committed, no other test sees (rolled back after the test, or a fresh database per test:
+  ``[tool.remediation.testing.database] strategy``); ``db_session``, ``session_factory`` and
+  ``db_engine`` below are views of it, and the app's ``get_session`` is mapped onto it;
+- ``test_data_factory``: rows of any model with random, seeded values (flushed, not committed);
 - ``async_client`` / ``authenticated_client`` / ``admin_client`` / ``test_client`` call
   ``mdra.main:app`` in-process with its lifespan running; the app gets this test's database,
   openFDA client and cache through ``remediation_dependency_overrides`` below, applied by
@@ -25,12 +30,11 @@ from typing import Any
 
 import fakeredis
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from testing_lib.auth import AuthTestFixtures
 
 from mdra.config import Settings, get_settings
-from mdra.database import Base, build_engine, build_sessionmaker, get_session
+from mdra.database import get_session
 from mdra.main import get_cache, get_openfda_client
 from mdra.models import User
 from mdra.services.cache import RedisCache
@@ -41,7 +45,6 @@ from tests.fixtures.querycount import QueryCounter
 # Cheap password hashing whatever TESTING says (production keeps 600,000 PBKDF2 rounds).
 os.environ.setdefault("PASSWORD_HASH_ITERATIONS", "1000")
 
-TEST_DATABASE_URL = "sqlite+aiosqlite:///:memory:"
 Headers = dict[str, str]
 
 
@@ -86,28 +89,25 @@ def reload_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-async def db_engine() -> AsyncIterator[AsyncEngine]:
-    """A private in-memory SQLite database with the full schema and foreign keys enforced."""
-    engine = build_engine(
-        TEST_DATABASE_URL, poolclass=StaticPool, connect_args={"check_same_thread": False}
+def db_engine(isolated_db: AsyncSession) -> AsyncEngine:
+    """The engine behind this test's isolated database (what ``QueryCounter`` listens on)."""
+    bind = isolated_db.bind
+    return bind.engine if isinstance(bind, AsyncConnection) else bind
+
+
+@pytest.fixture
+def session_factory(isolated_db: AsyncSession) -> async_sessionmaker[AsyncSession]:
+    """Further sessions on this test's isolated database: they see what the test wrote, and
+    their commits stay inside it (a SAVEPOINT under the ``transaction`` strategy)."""
+    return async_sessionmaker(
+        bind=isolated_db.bind, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
-def session_factory(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return build_sessionmaker(db_engine)
-
-
-@pytest.fixture
-async def db_session(
-    session_factory: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    async with session_factory() as session:
-        yield session
+def db_session(isolated_db: AsyncSession) -> AsyncSession:
+    """The test's own session: the library's ``isolated_db`` under the suite's old name."""
+    return isolated_db
 
 
 @pytest.fixture
@@ -157,18 +157,14 @@ async def openfda_client(
 
 @pytest.fixture
 def remediation_dependency_overrides(
-    session_factory: async_sessionmaker[AsyncSession],
+    isolated_db_dependency: Callable[[], AsyncIterator[AsyncSession]],
     openfda_client: OpenFDAClient,
     cache: RedisCache,
 ) -> dict[Any, Any]:
-    """What ``mdra.main:app`` uses during a test (applied and undone by the library)."""
-
-    async def override_session() -> AsyncIterator[AsyncSession]:
-        async with session_factory() as session:
-            yield session
-
+    """What ``mdra.main:app`` uses during a test (applied and undone by the library): each
+    request gets its own session in the test's isolated database."""
     return {
-        get_session: override_session,
+        get_session: isolated_db_dependency,
         get_openfda_client: lambda: openfda_client,
         get_cache: lambda: cache,
     }

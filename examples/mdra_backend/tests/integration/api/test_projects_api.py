@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from testing_lib.database import TestDataFactory
 from testing_lib.http import APITestUtils
 
 from mdra.models import PredicateDevice, ProjectStatus, User
@@ -74,12 +75,12 @@ async def test_an_admin_lists_every_project(
 
 async def test_the_list_can_be_filtered_by_status(
     authenticated_client: httpx.AsyncClient,
-    db_session: AsyncSession,
+    test_data_factory: TestDataFactory,
     user: User,
 ) -> None:
-    await create_project(db_session, user, status=ProjectStatus.ACTIVE)
-    await create_project(db_session, user, status=ProjectStatus.ACTIVE)
-    await create_project(db_session, user, status=ProjectStatus.DRAFT)
+    for status in (ProjectStatus.ACTIVE, ProjectStatus.ACTIVE, ProjectStatus.DRAFT):
+        await test_data_factory.create_project(user_id=user.id, status=status)
+    await test_data_factory.create_project(status=ProjectStatus.ACTIVE)  # someone else's
 
     response = await authenticated_client.get("/projects", params={"status": "ACTIVE"})
 

@@ -9,9 +9,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
+from testing_lib.database import TestDataFactory
 
 from mdra.models import PredicateDevice, Project, ProjectStatus, User
-from tests.fixtures.factories import create_predicate, create_project, create_user
+from tests.fixtures.factories import create_predicate, create_project
 
 
 async def _count(session: AsyncSession, model: type) -> int:
@@ -22,11 +23,13 @@ async def test_foreign_keys_are_enforced_on_the_test_engine(db_session: AsyncSes
     assert (await db_session.execute(text("PRAGMA foreign_keys"))).scalar_one() == 1
 
 
-async def test_duplicate_email_violates_the_unique_constraint(db_session: AsyncSession) -> None:
-    await create_user(db_session, email="dup@example.com")
+async def test_duplicate_email_violates_the_unique_constraint(
+    test_data_factory: TestDataFactory,
+) -> None:
+    await test_data_factory.create_user(email="dup@example.com")
 
     with pytest.raises(IntegrityError, match="UNIQUE"):
-        await create_user(db_session, email="dup@example.com")
+        await test_data_factory.create_user(email="dup@example.com")
 
 
 async def test_project_needs_an_existing_owner(db_session: AsyncSession) -> None:
@@ -37,22 +40,23 @@ async def test_project_needs_an_existing_owner(db_session: AsyncSession) -> None
 
 
 async def test_the_same_k_number_twice_in_one_project_is_refused(
-    db_session: AsyncSession, user: User
+    test_data_factory: TestDataFactory,
 ) -> None:
-    project = await create_project(db_session, user)
-    await create_predicate(db_session, project, k_number="K213456")
+    project = await test_data_factory.create_project()
+    await test_data_factory.create_predicate_device(project_id=project.id, k_number="K213456")
 
     with pytest.raises(IntegrityError, match="UNIQUE"):
-        await create_predicate(db_session, project, k_number="K213456")
+        await test_data_factory.create_predicate_device(project_id=project.id, k_number="K213456")
 
 
 async def test_the_same_k_number_may_be_a_predicate_of_two_projects(
-    db_session: AsyncSession, user: User
+    test_data_factory: TestDataFactory, db_session: AsyncSession
 ) -> None:
-    first, second = await create_project(db_session, user), await create_project(db_session, user)
+    first = await test_data_factory.create_project()
+    second = await test_data_factory.create_project()
 
-    await create_predicate(db_session, first, k_number="K213456")
-    await create_predicate(db_session, second, k_number="K213456")
+    await test_data_factory.create_predicate_device(project_id=first.id, k_number="K213456")
+    await test_data_factory.create_predicate_device(project_id=second.id, k_number="K213456")
 
     assert await _count(db_session, PredicateDevice) == 2
 
@@ -88,8 +92,10 @@ async def test_deleting_a_user_removes_their_projects_and_predicates(
     assert await _count(db_session, PredicateDevice) == 0
 
 
-async def test_status_is_stored_by_name(db_session: AsyncSession, user: User) -> None:
-    project = await create_project(db_session, user, status=ProjectStatus.IN_PROGRESS)
+async def test_status_is_stored_by_name(
+    test_data_factory: TestDataFactory, db_session: AsyncSession
+) -> None:
+    project = await test_data_factory.create_project(status=ProjectStatus.IN_PROGRESS)
 
     raw = await db_session.scalar(
         text("SELECT status FROM projects WHERE id = :id"), {"id": project.id}
