@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.defaults import EXAMPLE_TARGET
+from flows.diagnose_cli import isolation, perf
 from flows.fix_cli import fix_app
 from flows.organize_cli import organize
 from flows.prefect_env import configure_prefect_environment
@@ -257,6 +258,8 @@ def server(
 
 app.command("organize")(organize)
 app.add_typer(fix_app, name="fix")
+app.command("isolation")(isolation)
+app.command("perf")(perf)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.results import TestSuiteResult
-from testing_lib.runner import run_pytest
+from testing_lib.runner import probe_interpreter, run_pytest
 from testing_lib.runner.progress import GateProgress
 from testing_lib.selection import resolve_selection
 
@@ -48,6 +48,8 @@ def _run(
         )
         return TestSuiteResult(suite_name=phase, selection=list(selection.configured))
     out_dir.mkdir(parents=True, exist_ok=True)
+    if probe_interpreter(target.python).has_testing_lib:
+        extra_args = [*extra_args, "--remediation-perf"]  # metrics for the performance check
     results_file = out_dir / "results.jsonl"
     progress = ProgressArtifact(key=progress_key, description=f"{phase}: tests finished (%)")
     tracker = GateProgress(phase=phase)

@@ -1,6 +1,6 @@
 """Polluter search against detect-test-pollution, on generated suites with a planted pair.
 
-    python benchmarks/isolation.py [--sizes 200 2000] [--dtp-python PATH] [--repeat 1]
+    python benchmarks/polluters.py [--sizes 200 2000] [--dtp-python PATH] [--repeat 1]
 
 For each size it writes a suite of N trivial tests in N/20 modules, with a polluter (sets
 an environment variable) early on and its victim in the last module, then measures:

@@ -1,6 +1,6 @@
 """Per-test overhead of the performance monitor (`--remediation-perf`).
 
-    python benchmarks/perf_monitor.py [--tests 2000] [--repeat 5]
+    python benchmarks/monitor_overhead.py [--tests 2000] [--repeat 5]
 
 Runs a generated suite of N trivial tests three ways, each `--repeat` times (median):
 plain pytest; pytest with a no-op wrapper around each test's protocol (the cost of any

@@ -1,0 +1,150 @@
+"""`remediate isolation` and `remediate perf`: diagnostics for any pytest suite.
+
+Both work on a project with or without `[tool.remediation]`: without it, the suite runs
+with `--python` (default: this interpreter) in the target directory, as a bare `pytest`.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+
+from testing_lib.config.target import load_target_config, resolve_interpreter
+from testing_lib.config.testing import TestPerformanceConfig
+from testing_lib.environment import test_environment_values
+from testing_lib.exceptions import TargetConfigError
+
+out = Console()
+err = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class Suite:
+    root: Path
+    name: str
+    python: str
+    env: dict[str, str] = field(default_factory=dict)
+    performance: TestPerformanceConfig = field(default_factory=TestPerformanceConfig)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _has_table(root: Path) -> bool:
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return False
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return True  # let the loader report it, naming the file
+    return "remediation" in document.get("tool", {})
+
+
+def resolve_suite(target: Path, python: str | None) -> Suite:
+    """The target as a configured remediation target, or as a plain pytest project."""
+    if not target.is_dir():
+        raise _fail(f"target {str(target)!r} is not a directory: pass a pytest project")
+    try:
+        if _has_table(target) or (target / "tests").is_dir():
+            config = load_target_config(target, python=python)
+            return Suite(
+                root=config.root,
+                name=config.name,
+                python=config.python,
+                env=test_environment_values(config.testing),
+                performance=config.testing.performance,
+            )
+        interpreter = resolve_interpreter(python, Path.cwd()) if python else sys.executable
+    except TargetConfigError as exc:
+        raise _fail(str(exc)) from exc
+    root = target.resolve()
+    return Suite(root=root, name=root.name, python=interpreter)
+
+
+def isolation(
+    target: Annotated[Path, typer.Argument(help="A pytest project (any layout).")],
+    orders: Annotated[int, typer.Option(min=2, help="Orders to run, the original included.")] = 4,
+    seed: Annotated[int | None, typer.Option(help="Shuffle seed (printed for replay).")] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the report as JSON here.")
+    ] = None,
+    python: Annotated[
+        str | None, typer.Option(help="Interpreter for the suite (default: config, else this).")
+    ] = None,
+) -> None:
+    """Run the suite in several orders for real; find and explain order-dependent tests."""
+    from testing_lib.isolation import validate_isolation
+    from testing_lib.isolation.rendering import isolation_markdown
+
+    suite = resolve_suite(target, python)
+    with out.status(f"running {suite.name} in {orders} orders"):
+        report = validate_isolation(
+            root=suite.root, python=suite.python, orders=orders, seed=seed, env=suite.env
+        )
+    out.print(Markdown(isolation_markdown(report, suite.name)))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    raise typer.Exit(1 if report.order_dependent or report.error else 0)
+
+
+def perf(
+    target: Annotated[Path, typer.Argument(help="A project whose runs were monitored.")],
+    since: Annotated[
+        str | None, typer.Option(help="Compare with this stored run (default: the previous).")
+    ] = None,
+) -> None:
+    """Thresholds, slow tests and slow-downs from TARGET/.remediation/metrics.sqlite."""
+    from testing_lib.performance.report import performance_report
+
+    suite = resolve_suite(target, None)
+    try:
+        report = performance_report(suite.root, since=since, config=suite.performance)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if report.run is None or report.analysis is None:
+        out.print(
+            Text(
+                f"no monitored runs in {report.database}: run the suite with "
+                "`pytest --remediation-perf` (engine runs do this when the target's "
+                "interpreter has this project)"
+            ),
+            soft_wrap=True,
+        )
+        raise typer.Exit(0)
+    analysis = report.analysis
+    out.print(
+        Text(
+            f"run {report.run.run_id}: {analysis.total_tests} tests, "
+            f"{analysis.total_execution_time_ms / 1000:.2f}s, "
+            f"avg {analysis.average_execution_time_ms:.1f} ms "
+            f"(git {report.run.git_revision or '-'}, Python {report.run.python})"
+        ),
+        soft_wrap=True,
+    )
+    if analysis.findings:
+        table = Table(title="over threshold", title_justify="left")
+        for column in ("test", "metric", "value", "threshold"):
+            table.add_column(column, overflow="fold")
+        for finding in analysis.findings:
+            table.add_row(
+                finding.test, str(finding.metric), f"{finding.value:g}", f"{finding.threshold:g}"
+            )
+        out.print(table)
+    for trend in report.trends:
+        out.print(Text(trend.message), soft_wrap=True)
+    for line in analysis.recommendations:
+        out.print(Text(f"- {line}"), soft_wrap=True)
+    raise typer.Exit(0)
