@@ -8,8 +8,10 @@ Measures, each `--repeat` times (median reported):
           API creates its database and starts);
 - cold, existing state: `remediate run` in a new process reusing that PREFECT_HOME;
 - warm:   a second `full_remediation` call in the same process (server already up).
-Prints each figure, its overhead over plain pytest in seconds and as a ratio.
-Run by hand; not part of the test suite.
+Prints each figure, its overhead over plain pytest in seconds and as a ratio, and splits
+each engine run into time inside the pytest gates, inside the phases' checks (which run the
+selections again under the network guard, in several orders, under CI profiles...) and the
+rest: Prefect's orchestration. Run by hand; not part of the test suite.
 """
 
 from __future__ import annotations
@@ -34,15 +36,26 @@ WARM_CHILD = """
 import json, sys, time
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from flows.remediation import full_remediation
-times = []
+runs = []
 with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
     for _ in range(int(sys.argv[2])):
         start = time.perf_counter()
-        state = full_remediation(target=sys.argv[1], return_state=True)
-        times.append(time.perf_counter() - start)
+        state = full_remediation(target=sys.argv[1], reuse_passed=False, return_state=True)
+        wall = time.perf_counter() - start
         assert state.is_completed(), state.message
-print("TIMES=" + json.dumps(times))
+        runs.append([wall, state.result().model_dump_json()])
+print("RUNS=" + json.dumps(runs))
 """
+
+
+def split(report_json: str) -> tuple[float, float]:
+    """Seconds inside the pytest gates and inside the checks, from a RemediationReport."""
+    from testing_lib.report import RemediationReport
+
+    report = RemediationReport.model_validate_json(report_json)
+    gates = sum((p.suite.wall_time_s or 0.0) for p in report.phases if p.suite)
+    checks = sum((c.duration_s or 0.0) for p in report.phases for c in p.checks)
+    return gates, checks
 
 
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
@@ -72,12 +85,16 @@ def prefect_env(home: Path) -> dict[str, str]:
     return env
 
 
-def remediate_cli(root: Path, home: Path) -> float:
+def remediate_cli(root: Path, home: Path) -> tuple[float, float, float]:
     remediate = Path(sys.executable).with_name("remediate")
-    return timed([str(remediate), "run", str(root)], prefect_env(home), REPO)
+    report = home / "report.json"
+    wall = timed(
+        [str(remediate), "run", str(root), "--report", str(report)], prefect_env(home), REPO
+    )
+    return (wall, *split(report.read_text(encoding="utf-8")))
 
 
-def warm_runs(root: Path, home: Path, count: int) -> list[float]:
+def warm_runs(root: Path, home: Path, count: int) -> list[tuple[float, float, float]]:
     result = subprocess.run(
         [sys.executable, "-c", WARM_CHILD, str(root), str(count + 1)],
         env=prefect_env(home),
@@ -87,9 +104,9 @@ def warm_runs(root: Path, home: Path, count: int) -> list[float]:
         text=True,
         timeout=1800,
     )
-    line = next(x for x in result.stdout.splitlines() if x.startswith("TIMES="))
-    times: list[float] = json.loads(line.removeprefix("TIMES="))
-    return times[1:]  # the first call pays the server start-up
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RUNS="))
+    runs: list[list[object]] = json.loads(line.removeprefix("RUNS="))
+    return [(float(str(wall)), *split(str(report))) for wall, report in runs[1:]]
 
 
 def main() -> int:
@@ -100,7 +117,8 @@ def main() -> int:
     root = Path(args.target).resolve()
 
     plain = [plain_pytest(root) for _ in range(args.repeat)]
-    cold, cold_existing = [], []
+    cold: list[tuple[float, float, float]] = []
+    cold_existing: list[tuple[float, float, float]] = []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="bench-prefect-") as home:
             cold.append(remediate_cli(root, Path(home)))
@@ -110,15 +128,19 @@ def main() -> int:
 
     base = statistics.median(plain)
     print(f"target: {root}  (median of {args.repeat}; {os.cpu_count()} cores)")
-    print(f"{'run':<42}{'wall s':>9}{'overhead s':>12}{'ratio':>8}")
+    print(
+        f"{'run':<40}{'wall s':>8}{'ratio':>7}{'gates s':>9}{'checks s':>10}{'orchestration s':>17}"
+    )
+    print(f"{'plain pytest, four selections':<40}{base:>8.2f}{1.0:>7.2f}")
     rows = [
-        ("plain pytest, four selections", base),
-        ("remediate run, cold (new PREFECT_HOME)", statistics.median(cold)),
-        ("remediate run, cold (existing state)", statistics.median(cold_existing)),
-        ("full_remediation, warm (same process)", statistics.median(warm)),
+        ("remediate run, cold (new PREFECT_HOME)", cold),
+        ("remediate run, cold (existing state)", cold_existing),
+        ("full_remediation, warm (same process)", warm),
     ]
-    for name, value in rows:
-        print(f"{name:<42}{value:>9.2f}{value - base:>12.2f}{value / base:>8.2f}")
+    for name, samples in rows:
+        wall, gates, checks = (statistics.median(column) for column in zip(*samples, strict=True))
+        rest = statistics.median(w - g - c for w, g, c in samples)
+        print(f"{name:<40}{wall:>8.2f}{wall / base:>7.2f}{gates:>9.2f}{checks:>10.2f}{rest:>17.2f}")
     return 0
 
 

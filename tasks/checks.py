@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -27,7 +28,8 @@ def phase_checks(phase: PhaseName) -> tuple[PhaseCheck, ...]:
 @task(task_run_name="check-{check_name}", cache_policy=NO_CACHE)
 def run_check(check_name: str, phase: PhaseName, target: TargetConfig) -> CheckResult:
     (check,) = [c for c in phase_checks(phase) if c.name == check_name]
-    result = check.run(target)
+    started = time.monotonic()
+    result = check.run(target).model_copy(update={"duration_s": time.monotonic() - started})
     get_run_logger().log(
         _LEVEL[result.status], "%s: %s: %s", check.name, result.status.value, result.details
     )

@@ -23,6 +23,7 @@ class CheckResult(BaseModel):
     status: CheckStatus
     details: str
     data: dict[str, Any] = Field(default_factory=dict)
+    duration_s: float | None = None  # wall time of the check
 
 
 class PhaseStatus(StrEnum):

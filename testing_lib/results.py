@@ -71,6 +71,7 @@ class TestSuiteResult(BaseModel):
     running_test: str | None = None  # the test that was running when time ran out
     stderr_tail: str = ""
     command: list[str] = Field(default_factory=list)
+    wall_time_s: float | None = None  # the pytest process, start to exit (or kill)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

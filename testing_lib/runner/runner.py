@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -87,9 +88,11 @@ def run_pytest(
         logger.info("Running %s in %s (log: %s)", shlex.join(command), cwd, log_path)
         with log_path.open("wb") as log:
             try:
+                started = time.monotonic()
                 outcome = run_in_process_group(
                     command, cwd=cwd, env=child_env, output=log, timeout_s=timeout_s
                 )
+                wall_time_s = time.monotonic() - started
             except OSError as exc:
                 raise RunnerError(f"Could not start {shlex.join(command)} in {cwd}: {exc}") from exc
         events = read_events(results_path)
@@ -111,6 +114,7 @@ def run_pytest(
         collection_errors=events.collection_errors,
         exit_code=outcome.returncode,
         timed_out=outcome.timed_out,
+        wall_time_s=wall_time_s,
         running_test=events.running_test,
         stderr_tail=tail,
         command=command,
