@@ -158,8 +158,8 @@ def run(
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    from flows.outcomes import remediation_report_of
     from flows.remediation import full_remediation
-    from testing_lib.report import RemediationReport
     from testing_lib.storage import new_run_id, run_dir
 
     run_id = new_run_id()
@@ -183,8 +183,8 @@ def run(
             stop.set()
             watcher.join()
 
-    outcome = state.result(raise_on_failure=False)
-    if not isinstance(outcome, RemediationReport):
+    outcome = remediation_report_of(state.result(raise_on_failure=False))
+    if outcome is None:
         _error(f"the remediation flow crashed: {state.message}")
         raise typer.Exit(EXIT_GATE)
     out.print(_table(outcome))

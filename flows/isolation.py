@@ -1,7 +1,8 @@
 """Nightly isolation validation: the deep run (more orders, cleaners, replay confirmation).
 
 Keeps every report under TARGET/.remediation/isolation/ and names the order dependencies
-that are new since the previous night. Ends `Failed`, with the report as data, when any
+that are new since the previous night. Ends `Failed` (raising `IsolationNotPassed`, which
+carries the report) when any
 test's outcome depends on order (or validation could not run).
 """
 
@@ -10,11 +11,10 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import State
 from prefect.logging import get_run_logger
-from prefect.states import Failed
 
 from flows.defaults import EXAMPLE_TARGET
+from flows.outcomes import IsolationNotPassed
 from tasks.artifacts import artifact_key
 from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.environment import test_environment_values
@@ -65,7 +65,7 @@ def _nightly_run_name() -> str:
 @flow(name="nightly-isolation", flow_run_name=_nightly_run_name, validate_parameters=True)
 def nightly_isolation(
     target: str = str(EXAMPLE_TARGET), orders: int = 4, seed: int | None = None
-) -> IsolationReport | State:
+) -> IsolationReport:
     """Run the target's whole suite in `orders` orders (seeded) and report order dependence."""
     logger = get_run_logger()
     config = load_target_config(target)
@@ -89,11 +89,11 @@ def nightly_isolation(
     for test in new:
         logger.error("new order-dependent test since the last run: %s", test)
     if report.error:
-        return Failed(message=f"isolation validation could not finish: {report.error}", data=report)
+        raise IsolationNotPassed(report, f"isolation validation could not finish: {report.error}")
     if report.order_dependent:
-        return Failed(
-            message=f"{len(report.order_dependent)} order-dependent test(s) "
-            f"({len(new)} new), seed {report.seed}: {', '.join(report.order_dependent_tests[:5])}",
-            data=report,
+        raise IsolationNotPassed(
+            report,
+            f"{len(report.order_dependent)} order-dependent test(s) ({len(new)} new), "
+            f"seed {report.seed}: {', '.join(report.order_dependent_tests[:5])}",
         )
     return report

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow
-from prefect.client.schemas.objects import State
-from prefect.states import Failed
 
 from flows.naming import phase_run_name
+from flows.outcomes import PhaseNotPassed
 from tasks.artifacts import publish_phase_artifacts
 from tasks.checks import crashed_check, phase_checks, run_check
 from tasks.gate import run_gate, run_gate_shard
@@ -74,7 +73,7 @@ def run_phase(
     python: str | None = None,
     run_id: str | None = None,
     shards: int | None = None,
-) -> PhaseReport | State:
+) -> PhaseReport:
     """Run one remediation phase on `target` and gate on its pytest results.
 
     `shards` (default: the phase's `shards` setting) splits the gate into that many
@@ -131,6 +130,6 @@ def run_phase(
                 phases=[report],
             ),
         )
-    if status is PhaseStatus.PASSED:
-        return report
-    return Failed(message=f"{phase} {status.value}: {reason}", data=report)
+    if status is not PhaseStatus.PASSED:
+        raise PhaseNotPassed(report)
+    return report

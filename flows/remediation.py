@@ -14,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import flow, task
-from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
-from prefect.states import Failed
 
 from flows.defaults import EXAMPLE_TARGET
 from flows.naming import remediation_run_name
+from flows.outcomes import PhaseNotPassed, RemediationNotPassed, phase_report_of
 from flows.phase import run_phase
 from tasks.artifacts import publish_run_artifact
 from testing_lib.config.phases import PHASE_ORDER, PhaseName
@@ -51,17 +50,17 @@ def _phase_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
 )
 def gated_phase(
     target: str, phase: PhaseName, python: str | None, run_id: str, fingerprint: str
-) -> PhaseReport | State:
+) -> PhaseReport:
     """Run the phase's flow; complete (and so cache) only when its gate passed."""
     state = run_phase(target=target, phase=phase, python=python, run_id=run_id, return_state=True)
-    outcome = state.result(raise_on_failure=False)
-    if isinstance(outcome, PhaseReport) and outcome.status is PhaseStatus.PASSED:
-        return outcome
-    if not isinstance(outcome, PhaseReport):
-        outcome = PhaseReport(
+    report = phase_report_of(state.result(raise_on_failure=False))
+    if report is None:
+        report = PhaseReport(
             name=phase, status=PhaseStatus.ERRORED, reason=f"the phase run crashed: {state.message}"
         )
-    return Failed(message=f"{phase} {outcome.status.value}: {outcome.reason}", data=outcome)
+    if report.status is not PhaseStatus.PASSED:
+        raise PhaseNotPassed(report)  # a failed task is never cached
+    return report
 
 
 @flow(name="full-remediation", flow_run_name=remediation_run_name, validate_parameters=True)
@@ -71,7 +70,7 @@ def full_remediation(
     python: str | None = None,
     run_id: str | None = None,
     reuse_passed: bool = True,
-) -> RemediationReport | State:
+) -> RemediationReport:
     """Run the selected phases (default: all four) in order; a phase that does not pass
     stops the ones after it, which are reported `not_run`."""
     config = load_target_config(target, python=python)
@@ -98,8 +97,8 @@ def full_remediation(
             fingerprint=phase_fingerprint(config, name, files),
             return_state=True,
         )
-        outcome = state.result(raise_on_failure=False)
-        if not isinstance(outcome, PhaseReport):
+        outcome = phase_report_of(state.result(raise_on_failure=False))
+        if outcome is None:
             outcome = PhaseReport(
                 name=name, status=PhaseStatus.ERRORED, reason=f"the phase crashed: {state.message}"
             )
@@ -117,10 +116,6 @@ def full_remediation(
     report.finished_at = datetime.now(UTC)
     save_report(config.root, report)
     publish_run_artifact(report, config.name)
-    if report.passed:
-        return report
-    assert blocker is not None
-    return Failed(
-        message=f"stopped at {blocker.name} ({blocker.status.value}): {blocker.reason}",
-        data=report,
-    )
+    if blocker is not None:
+        raise RemediationNotPassed(report, blocker)
+    return report

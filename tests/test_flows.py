@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -18,6 +19,11 @@ from testing_lib.report import PhaseStatus, RemediationReport
 from tests.conftest import FAILING
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+
+
+def unwrap(outcome: object) -> Any:
+    """The report a run ended with: returned when it passed, carried by the exception if not."""
+    return getattr(outcome, "report", outcome)
 
 
 def statuses(report: RemediationReport) -> dict[str, str]:
@@ -49,7 +55,7 @@ def test_all_four_phases_pass_and_the_report_is_saved(make_target) -> None:
 def test_a_failing_core_phase_stops_the_later_phases(make_target) -> None:
     root = make_target({"tests/integration/database/test_db_broken.py": FAILING})
     state = full_remediation(target=str(root), return_state=True)
-    report = state.result(raise_on_failure=False)
+    report = unwrap(state.result(raise_on_failure=False))
     assert state.is_failed()
     assert statuses(report) == {
         "foundation": "passed",
@@ -84,8 +90,10 @@ def test_a_phase_with_nothing_selected_fails(make_target) -> None:
     root = make_target(
         pyproject="[tool.remediation.phases.foundation]\nmarkers = 'nonexistent_marker'\n"
     )
-    report = full_remediation(target=str(root), phases=["foundation"], return_state=True).result(
-        raise_on_failure=False
+    report = unwrap(
+        full_remediation(target=str(root), phases=["foundation"], return_state=True).result(
+            raise_on_failure=False
+        )
     )
     (phase,) = report.phases
     assert phase.status is PhaseStatus.FAILED
@@ -94,7 +102,9 @@ def test_a_phase_with_nothing_selected_fails(make_target) -> None:
 
 def test_a_conftest_that_does_not_import_errors_the_phase(make_target) -> None:
     root = make_target({"tests/conftest.py": "import module_that_is_not_installed\n"})
-    report = full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    report = unwrap(
+        full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    )
     assert statuses(report)["foundation"] == "errored"
     assert "module_that_is_not_installed" in report.phases[0].reason
     assert statuses(report)["core_infrastructure"] == "not_run"
@@ -126,7 +136,9 @@ def test_a_hanging_test_errors_the_phase_and_leaves_no_process(
         {"tests/unit/test_unit_hang.py": HANGING},
         pyproject="[tool.remediation.phases.foundation]\ntimeout_s = 8\n",
     )
-    report = full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    report = unwrap(
+        full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    )
     foundation = report.phases[0]
     assert foundation.status is PhaseStatus.ERRORED
     assert "tests/unit/test_unit_hang.py::test_b_hangs" in foundation.reason
@@ -152,8 +164,10 @@ def test_a_per_test_timeout_fails_one_test_and_the_phase_goes_on(make_target) ->
             "[tool.remediation.phases.foundation]\ntest_timeout_s = 2\nmin_success_rate = 50\n"
         ),
     )
-    report = full_remediation(target=str(root), phases=["foundation"], return_state=True).result(
-        raise_on_failure=False
+    report = unwrap(
+        full_remediation(target=str(root), phases=["foundation"], return_state=True).result(
+            raise_on_failure=False
+        )
     )
     suite = report.phases[0].suite
     assert (suite.passed_tests, suite.failed_tests) == (2, 1)
@@ -219,8 +233,17 @@ def test_each_phase_publishes_a_summary_and_a_failure_table(make_target) -> None
 
 def test_a_rerun_after_a_fix_reuses_only_the_phases_that_passed(make_target) -> None:
     root = make_target({"tests/integration/api/test_api_broken.py": FAILING})
-    first = full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    first = unwrap(
+        full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    )
     assert statuses(first)["core_infrastructure"] == "failed"
+
+    again = unwrap(
+        full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
+    )
+    core = again.phases[1]
+    assert (core.status.value, core.reused) == ("failed", False)  # a failure is never reused
+    assert again.phases[0].reused
 
     (root / "tests/integration/api/test_api_broken.py").write_text("def test_fixed():\n    pass\n")
     second = full_remediation(target=str(root), return_state=True).result()
@@ -240,11 +263,15 @@ def test_a_rerun_after_a_fix_reuses_only_the_phases_that_passed(make_target) -> 
 def test_a_sharded_gate_reports_the_same_results_as_an_unsharded_one(make_target) -> None:
     tests = "".join(f"def test_{i}():\n    assert {i} % 7 != 6\n\n" for i in range(30))
     root = make_target({"tests/unit/test_unit_many.py": tests})
-    whole = run_phase(target=str(root), phase="foundation", return_state=True).result(
-        raise_on_failure=False
+    whole = unwrap(
+        run_phase(target=str(root), phase="foundation", return_state=True).result(
+            raise_on_failure=False
+        )
     )
-    sharded = run_phase(target=str(root), phase="foundation", shards=3, return_state=True).result(
-        raise_on_failure=False
+    sharded = unwrap(
+        run_phase(target=str(root), phase="foundation", shards=3, return_state=True).result(
+            raise_on_failure=False
+        )
     )
     assert sharded.status == whole.status == PhaseStatus.FAILED
     outcome = {(r.test_name, r.status) for r in whole.suite.results}

@@ -66,7 +66,7 @@ def test_the_nightly_flow_fails_saves_history_and_names_new_dependencies(
     second = nightly_isolation(target=str(root), orders=2, seed=5, return_state=True)
 
     assert second.is_failed()
-    report = second.result(raise_on_failure=False)
+    report = getattr(second.result(raise_on_failure=False), "report", None)
     assert isinstance(report, IsolationReport)
     assert report.order_dependent_tests == ["tests/unit/test_b_victim.py::test_no_token"]
     assert "1 new" in (second.message or "")
