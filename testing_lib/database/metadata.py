@@ -7,8 +7,6 @@ still have classes to build).
 
 from __future__ import annotations
 
-import importlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,37 +15,16 @@ from sqlalchemy.ext.automap import automap_base
 from sqlalchemy.orm import registry as Registry  # noqa: N812
 
 from testing_lib.database.errors import MetadataImportError
-
-_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+from testing_lib.importing import ImportPathError
+from testing_lib.importing import import_object as _import_object
 
 
 def import_object(path: str, *, key: str = "metadata") -> Any:
     """Import `pkg.module:attr.sub`; MetadataImportError names the key, path and cause."""
-    if not _IMPORT_PATH.match(path):
-        raise MetadataImportError(path, key, "write it as 'package.module:name'")
-    module_name, _, attribute = path.partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise MetadataImportError(
-            path,
-            key,
-            f"module {exc.name!r} is not importable ({exc}); run from the target's root or "
-            'put it on PYTHONPATH (pytest: `pythonpath = ["."]`)',
-        ) from exc
-    except Exception as exc:  # noqa: BLE001 - the target's own module may raise anything on import
-        raise MetadataImportError(
-            path, key, f"importing {module_name!r} raised {type(exc).__name__}: {exc}"
-        ) from exc
-    value: Any = module
-    for part in attribute.split("."):
-        try:
-            value = getattr(value, part)
-        except AttributeError as exc:
-            raise MetadataImportError(
-                path, key, f"module {module_name!r} has no attribute {attribute!r}"
-            ) from exc
-    return value
+        return _import_object(path)
+    except ImportPathError as exc:
+        raise MetadataImportError(path, key, exc.reason) from exc
 
 
 def _skip_relationships(*_args: Any, **_kwargs: Any) -> None:

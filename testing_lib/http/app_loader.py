@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import re
 from typing import Any
 
 from testing_lib.exceptions import TargetConfigError
-
-_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+from testing_lib.importing import ImportPathError, import_object
 
 
 class AppImportError(TargetConfigError):
@@ -51,30 +48,10 @@ def load_app(path: str, *, where: str = "[tool.remediation] app") -> Any:
 
     Raises `AppImportError` naming the path, the reason and the fix.
     """
-    if not _IMPORT_PATH.match(path):
-        raise AppImportError(path, "write it as 'package.module:app'", where=where)
-    module_name, _, attribute = path.partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        raise AppImportError(
-            path,
-            f"module {exc.name!r} is not importable ({exc}); run pytest from the project's "
-            'root or put it on the path (pytest: pythonpath = ["."])',
-            where=where,
-        ) from exc
-    except Exception as exc:  # noqa: BLE001 - the project's own module may raise anything
-        raise AppImportError(
-            path, f"importing {module_name!r} raised {type(exc).__name__}: {exc}", where=where
-        ) from exc
-    value: Any = module
-    for part in attribute.split("."):
-        try:
-            value = getattr(value, part)
-        except AttributeError as exc:
-            raise AppImportError(
-                path, f"module {module_name!r} has no attribute {attribute!r}", where=where
-            ) from exc
+        value: Any = import_object(path, example="package.module:app")
+    except ImportPathError as exc:
+        raise AppImportError(path, exc.reason, where=where) from exc
     if not is_asgi_app(value) and _is_factory(value):
         try:
             value = value()
