@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mdra.database import Base
 
 
-def utcnow() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
@@ -78,7 +78,7 @@ class User(Base):
     hashed_password: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
     projects: Mapped[list[Project]] = relationship(
         back_populates="owner", lazy="raise", passive_deletes=True
@@ -100,8 +100,8 @@ class Project(Base):
         PROJECT_STATUS_TYPE, default=ProjectStatus.DRAFT, index=True
     )
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, onupdate=now_utc)
 
     owner: Mapped[User] = relationship(back_populates="projects", lazy="raise")
     predicates: Mapped[list[PredicateDevice]] = relationship(
@@ -129,7 +129,7 @@ class PredicateDevice(Base):
     product_code: Mapped[str] = mapped_column(String(10), index=True)
     decision_date: Mapped[date | None] = mapped_column(Date, default=None)
     applicant: Mapped[str | None] = mapped_column(String(300), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
     project: Mapped[Project] = relationship(back_populates="predicates", lazy="raise")
 
