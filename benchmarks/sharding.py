@@ -54,6 +54,7 @@ def main() -> int:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
         from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+        from flows.outcomes import phase_report_of
         from flows.phase import run_phase
 
         root = Path(scratch) / "target"
@@ -65,7 +66,8 @@ def main() -> int:
                 target=str(root), phase="foundation", shards=shards, return_state=True
             )
             elapsed = time.perf_counter() - start
-            report = state.result(raise_on_failure=False)
+            report = phase_report_of(state.result(raise_on_failure=False))
+            assert report is not None, state.message
             assert report.suite is not None, report.reason
             return elapsed, {(r.test_name, r.status.value) for r in report.suite.results}
 
