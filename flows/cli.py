@@ -49,6 +49,28 @@ def _root(
     configure_prefect_environment(quiet=not verbose)
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (a closed terminal) stop like Ctrl-C: cleanup runs, no orphans."""
+    import signal
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGHUP, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def _select_phases(phase: list[str], from_: str | None) -> list[PhaseName]:
 
     if phase and from_:
@@ -163,6 +185,7 @@ def run(
     from testing_lib.storage import new_run_id, run_dir
 
     run_id = new_run_id()
+    _stop_on_signals()
     stop = threading.Event()
     with out.status(f"starting {len(selected)} phase(s) on {config.root}") as status:
         watcher = threading.Thread(
@@ -214,11 +237,16 @@ def server(
 ) -> None:
     """Start Prefect's server and serve the three deployments; Ctrl-C stops both."""
     import os
-    import signal
     import zoneinfo
 
     from deployments.server import ServerStartError, prefect_server, serve_deployments
 
+    if not _is_loopback(host) and not os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        raise _usage_error(
+            f"--host {host} exposes a server that has no users: set "
+            "PREFECT_SERVER_API_AUTH_STRING (clients then need PREFECT_API_AUTH_STRING) or "
+            "keep the default 127.0.0.1"
+        )
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -235,12 +263,7 @@ def server(
         except TargetConfigError as exc:
             raise _usage_error(str(exc)) from exc
     home = Path(os.environ["PREFECT_HOME"])
-
-    def _interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGHUP, _interrupt)  # closed terminal: stop like Ctrl-C
-    signal.signal(signal.SIGTERM, _interrupt)
+    _stop_on_signals()
     try:
         with prefect_server(host, port, home) as api_url:
             ui = api_url.removesuffix("/api")

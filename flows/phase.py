@@ -20,6 +20,7 @@ from tasks.gate import run_gate, run_gate_shard
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.gate import decide_gate
+from testing_lib.locking import target_lock
 from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
 from testing_lib.sharding import durations_from_results, merge_suites
@@ -78,9 +79,16 @@ def run_phase(
 
     `shards` (default: the phase's `shards` setting) splits the gate into that many
     concurrent pytest runs balanced by the tests' last known durations."""
+    config = load_target_config(target, python=python)
+    with target_lock(config.root):
+        return _phase(config, phase, run_id, shards)
+
+
+def _phase(
+    config: TargetConfig, phase: PhaseName, run_id: str | None, shards: int | None
+) -> PhaseReport:
     standalone = run_id is None
     run_id = run_id or new_run_id()
-    config = load_target_config(target, python=python)
     started = datetime.now(UTC)
 
     checks: list[CheckResult] = []

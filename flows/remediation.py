@@ -22,8 +22,9 @@ from flows.outcomes import PhaseNotPassed, RemediationNotPassed, phase_report_of
 from flows.phase import run_phase
 from tasks.artifacts import publish_run_artifact
 from testing_lib.config.phases import PHASE_ORDER, PhaseName
-from testing_lib.config.target import load_target_config
+from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.fingerprint import list_files, phase_fingerprint
+from testing_lib.locking import target_lock
 from testing_lib.report import PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.storage import new_run_id, save_report
 
@@ -74,6 +75,17 @@ def full_remediation(
     """Run the selected phases (default: all four) in order; a phase that does not pass
     stops the ones after it, which are reported `not_run`."""
     config = load_target_config(target, python=python)
+    with target_lock(config.root):
+        return _remediate(config, phases, python, run_id, reuse_passed)
+
+
+def _remediate(
+    config: TargetConfig,
+    phases: list[PhaseName] | None,
+    python: str | None,
+    run_id: str | None,
+    reuse_passed: bool,
+) -> RemediationReport:
     run_id = run_id or new_run_id()
     report = RemediationReport(target=str(config.root), run_id=run_id, started_at=datetime.now(UTC))
     files = list_files(config.root)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from testing_lib.locking import TargetBusyError, target_lock
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from testing_lib.locking import target_lock
+with target_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def hold_in_another_process(root: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_the_lock_is_reentrant_within_a_process(tmp_path: Path) -> None:
+    with target_lock(tmp_path), target_lock(tmp_path, wait_s=0):
+        pass
+    with target_lock(tmp_path, wait_s=0):  # released after the outer block
+        pass
+
+
+def test_a_second_process_is_refused_with_the_holder_named(tmp_path: Path) -> None:
+    holder = hold_in_another_process(tmp_path)
+    try:
+        with (
+            pytest.raises(TargetBusyError, match=f"pid {holder.pid}"),
+            target_lock(tmp_path, wait_s=1),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
+    holder = hold_in_another_process(tmp_path)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=10)
+    with target_lock(tmp_path, wait_s=5):  # raises TargetBusyError if the lock were stuck
+        assert (tmp_path / ".remediation" / "run.lock").read_text().startswith("pid ")
