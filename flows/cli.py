@@ -64,7 +64,10 @@ def _stop_on_signals() -> None:
     """SIGTERM and SIGHUP (a closed terminal) stop like Ctrl-C: cleanup runs, no orphans."""
     import signal
 
+    from testing_lib.runner.process import request_shutdown
+
     def _interrupt(signum: int, frame: object) -> None:
+        request_shutdown()  # pytest runs waited on in other threads stop too
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     signal.signal(signal.SIGHUP, _interrupt)

@@ -23,6 +23,7 @@ from testing_lib.gate import decide_gate
 from testing_lib.locking import target_lock
 from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
+from testing_lib.runner.process import request_shutdown
 from testing_lib.sharding import durations_from_results, merge_suites
 from testing_lib.storage import (
     new_run_id,
@@ -56,8 +57,12 @@ def _sharded_gate(
         run_gate_shard.submit(config, phase, out_dir / f"shard-{i}", i, shards, durations_file)
         for i in range(shards)
     ]
-    for future in futures:  # resolve every future: unresolved ones get cancelled
-        future.wait()
+    try:
+        for future in futures:  # resolve every future: unresolved ones get cancelled
+            future.wait()
+    except BaseException:
+        request_shutdown()  # interrupted: stop every shard's pytest before threads join
+        raise
     states = [future.state for future in futures]
     crashed = [s for s in states if not s.is_completed()]
     if crashed:

@@ -6,6 +6,7 @@ keeps a Prefect progress artifact up to date.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def _run(
     results_file = out_dir / "results.jsonl"
     progress = ProgressArtifact(key=progress_key, description=f"{phase}: tests finished (%)")
     tracker = GateProgress(phase=phase)
+    cancel = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gate-{phase}") as pool:
         future = pool.submit(
             run_pytest,
@@ -67,11 +69,16 @@ def _run(
             env={**test_environment_values(target.testing), **extra_env},
             results_file=results_file,
             log_file=out_dir / "pytest.log",
+            cancel=cancel,
         )
-        while not future.done():
-            tracker.read(results_file)
-            progress.update(100 * tracker.fraction)
-            wait([future], timeout=PROGRESS_POLL_S)
+        try:
+            while not future.done():
+                tracker.read(results_file)
+                progress.update(100 * tracker.fraction)
+                wait([future], timeout=PROGRESS_POLL_S)
+        except BaseException:
+            cancel.set()  # interrupted while waiting: stop pytest before the pool joins
+            raise
         suite = future.result()
     progress.update(100.0)
     logger.info(

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,19 @@ import psutil
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often descendants are recorded while the command runs
+
+# Set when the whole process is going down (the CLI's SIGTERM/SIGHUP handler): every run,
+# in whichever thread it is waited on, stops its process family.
+_shutdown = threading.Event()
+
+
+class RunCancelled(Exception):
+    """The run was stopped from outside (its cancel event, or process shutdown)."""
+
+
+def request_shutdown() -> None:
+    """Stop every running command of this process (called from a signal handler)."""
+    _shutdown.set()
 
 
 @dataclass(frozen=True)
@@ -40,11 +54,13 @@ def run_in_process_group(
     output: IO[bytes],
     timeout_s: float,
     grace_s: float = 5.0,
+    cancel: threading.Event | None = None,
 ) -> ProcessOutcome:
     """Run `command` with stdout and stderr into `output`; stop its whole family on timeout.
 
     On timeout, or when waiting is interrupted (KeyboardInterrupt or any other exception,
-    which is re-raised), the group gets SIGTERM, then SIGKILL after `grace_s`. Processes
+    which is re-raised), or when `cancel` (or process shutdown) is set, which raises
+    RunCancelled, the group gets SIGTERM, then SIGKILL after `grace_s`. Processes
     the command leaves behind after exiting normally are stopped the same way.
     Raises OSError when the command cannot be started.
     """
@@ -63,6 +79,8 @@ def run_in_process_group(
         deadline = time.monotonic() + timeout_s
         while True:
             family.record_descendants()
+            if _shutdown.is_set() or (cancel is not None and cancel.is_set()):
+                raise RunCancelled(f"pid {popen.pid} stopped: its run was cancelled")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True

@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,6 +47,7 @@ def run_pytest(
     env: Mapping[str, str] | None = None,
     results_file: Path | None = None,
     log_file: Path | None = None,
+    cancel: threading.Event | None = None,
 ) -> TestSuiteResult:
     """Run `python -m pytest <selection>` in `cwd` and return what each test did.
 
@@ -55,6 +57,7 @@ def run_pytest(
     `timeout_s` the whole process family is stopped: the suite then has `timed_out`, the
     results written so far, and `running_test`. `test_timeout_s` is pytest-timeout's
     per-test limit. `exit_code` is pytest's exit status (negative: killed by that signal).
+    Setting `cancel` from another thread stops the run (RunCancelled).
 
     Raises RunnerError when the run cannot start: a missing interpreter or working
     directory, no pytest (or no pytest-timeout when `test_timeout_s` is set) in the target.
@@ -90,7 +93,12 @@ def run_pytest(
             try:
                 started = time.monotonic()
                 outcome = run_in_process_group(
-                    command, cwd=cwd, env=child_env, output=log, timeout_s=timeout_s
+                    command,
+                    cwd=cwd,
+                    env=child_env,
+                    output=log,
+                    timeout_s=timeout_s,
+                    cancel=cancel,
                 )
                 wall_time_s = time.monotonic() - started
             except OSError as exc:
