@@ -22,6 +22,7 @@ from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.config.testing import TestPerformanceConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import TargetConfigError
+from testing_lib.locking import target_lock
 
 out = Console()
 err = Console(stderr=True)
@@ -89,7 +90,7 @@ def isolation(
     from testing_lib.isolation.rendering import isolation_markdown
 
     suite = resolve_suite(target, python)
-    with out.status(f"running {suite.name} in {orders} orders"):
+    with target_lock(suite.root), out.status(f"running {suite.name} in {orders} orders"):
         report = validate_isolation(
             root=suite.root, python=suite.python, orders=orders, seed=seed, env=suite.env
         )

@@ -25,6 +25,7 @@ from testing_lib.isolation.history import (
     save_isolation_report,
 )
 from testing_lib.isolation.rendering import isolation_markdown
+from testing_lib.locking import target_lock
 from testing_lib.selection import resolve_selection
 
 
@@ -67,8 +68,13 @@ def nightly_isolation(
     target: str = str(EXAMPLE_TARGET), orders: int = 4, seed: int | None = None
 ) -> IsolationReport:
     """Run the target's whole suite in `orders` orders (seeded) and report order dependence."""
-    logger = get_run_logger()
     config = load_target_config(target)
+    with target_lock(config.root):
+        return _validate(config, orders, seed)
+
+
+def _validate(config: TargetConfig, orders: int, seed: int | None) -> IsolationReport:
+    logger = get_run_logger()
     history = previous_reports(config.root)
     report = run_isolation(config, orders, seed)
     saved = save_isolation_report(config.root, report)

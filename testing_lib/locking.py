@@ -4,12 +4,19 @@ The lock is an `flock`, so the kernel releases it when its holder dies, even by 
 killed run never blocks the next one. It is re-entrant within a process (the full flow and
 its phase subflows share it). Another process waits up to `wait_s`, then gets
 `TargetBusyError` naming the holder.
+
+Every engine run on a target holds this lock, so when a process newly takes it, any pytest
+still running under the target with one of the engine's injected plugins was left behind
+by a run whose engine died (SIGKILL gives no chance to clean up): those process groups are
+killed before the new run starts.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -18,9 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 from testing_lib.exceptions import TestInfrastructureError
 
+logger = logging.getLogger(__name__)
+
 LOCK_NAME = "run.lock"
+# The engine's injected plugins, as they appear on a pytest command line it started.
+_INJECTED = frozenset({"remediation_collector", "remediation_order", "remediation_profile"})
 DEFAULT_WAIT_S = float(os.environ.get("REMEDIATION_LOCK_WAIT_S", "60"))
 _POLL_S = 0.5
 
@@ -35,6 +48,34 @@ class TargetBusyError(TestInfrastructureError):
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
     return handle.read().strip() or "unknown process"
+
+
+def reap_orphans(root: Path) -> list[int]:
+    """Kill leftover engine-started pytest process groups under `root`; return their pids.
+
+    Call only with the target's lock newly held: then no live run owns such a process.
+    """
+    killed: list[int] = []
+    for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
+        try:
+            cmdline = process.info["cmdline"] or []
+            cwd = process.info["cwd"]
+            if process.pid == os.getpid() or not cwd or not _INJECTED.intersection(cmdline):
+                continue
+            if Path(cwd) != root and root not in Path(cwd).parents:
+                continue
+            group = os.getpgid(process.pid)
+            logger.warning(
+                "killing process group %d left behind under %s by a run that died: %s",
+                group,
+                root,
+                " ".join(cmdline)[:200],
+            )
+            os.killpg(group, signal.SIGKILL)
+            killed.append(process.pid)
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            continue
+    return killed
 
 
 @contextmanager
@@ -72,6 +113,7 @@ def target_lock(root: Path, *, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]
                         f"{wait_s:g}s: let it finish, or stop it (its lock is {path})"
                     ) from None
                 time.sleep(_POLL_S)
+        reap_orphans(key)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")

@@ -3,8 +3,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from testing_lib.locking import TargetBusyError, target_lock
@@ -54,3 +56,37 @@ def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
     holder.wait(timeout=10)
     with target_lock(tmp_path, wait_s=5):  # raises TargetBusyError if the lock were stuck
         assert (tmp_path / ".remediation" / "run.lock").read_text().startswith("pid ")
+
+
+def test_a_run_left_behind_by_a_dead_engine_is_reaped_by_the_next_one(tmp_path: Path) -> None:
+    # An engine killed with SIGKILL leaves its pytest (own session) running, reparented.
+    pid_file = tmp_path / "orphan.pid"
+    script = (
+        f"cd {tmp_path} && setsid {sys.executable} -c 'import time; time.sleep(600)' "
+        f"-p remediation_collector -- tests & echo $! > {pid_file}"
+    )
+    subprocess.run(["bash", "-c", script], check=True, timeout=30)
+    orphan = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while "remediation_collector" not in psutil.Process(orphan).cmdline():  # until it exec'd
+        assert time.monotonic() < deadline, "the stand-in orphan never started"
+        time.sleep(0.05)
+    with target_lock(tmp_path, wait_s=5):
+        pass
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(orphan) and psutil.Process(orphan).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, f"orphan {orphan} still running"
+        time.sleep(0.1)
+
+
+def test_unrelated_processes_under_the_target_are_left_alone(tmp_path: Path) -> None:
+    bystander = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], cwd=tmp_path
+    )
+    try:
+        with target_lock(tmp_path, wait_s=5):
+            pass
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait(timeout=10)
