@@ -61,16 +61,14 @@ def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
 def test_a_run_left_behind_by_a_dead_engine_is_reaped_by_the_next_one(tmp_path: Path) -> None:
     # An engine killed with SIGKILL leaves its pytest (own session) running, reparented.
     pid_file = tmp_path / "orphan.pid"
-    script = (
-        f"cd {tmp_path} && setsid {sys.executable} -c 'import time; time.sleep(600)' "
-        f"-p remediation_collector -- tests & echo $! > {pid_file}"
-    )
+    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    script = f'cd {tmp_path} && setsid {sys.executable} -c "{code}" -p remediation_collector &'
     subprocess.run(["bash", "-c", script], check=True, timeout=30)
-    orphan = int(pid_file.read_text())
     deadline = time.monotonic() + 10
-    while "remediation_collector" not in psutil.Process(orphan).cmdline():  # until it exec'd
+    while not pid_file.exists() or not pid_file.read_text():
         assert time.monotonic() < deadline, "the stand-in orphan never started"
         time.sleep(0.05)
+    orphan = int(pid_file.read_text())
     with target_lock(tmp_path, wait_s=5):
         pass
     deadline = time.monotonic() + 10
