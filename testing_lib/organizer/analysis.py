@@ -15,12 +15,11 @@ from testing_lib.organizer.collection_rules import (
     ModuleCollector,
     RuleProblem,
     count_values,
-    dotted,
     is_fixture,
     is_main_guard,
     matches,
 )
-from testing_lib.organizer.scan import ImportRef, scan
+from testing_lib.organizer.scan import ImportRef, dotted, scan
 
 _matches = matches
 

@@ -26,7 +26,7 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from testing_lib.organizer.fingerprint import Fingerprint
-from testing_lib.organizer.scan import ScanResult
+from testing_lib.organizer.scan import ScanResult, dotted
 
 PARAMETRIZE = ("pytest.mark.parametrize", "mark.parametrize")
 USEFIXTURES = ("pytest.mark.usefixtures", "mark.usefixtures")
@@ -51,22 +51,6 @@ INIT_BASES = {
     "enum.Enum",
 }
 HARMLESS_BASES = {"object", "ABC", "abc.ABC"}
-
-
-def dotted(node: ast.AST) -> str | None:
-    """`a.b.c` for a Name/Attribute chain (calls unwrapped), else None."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, ast.Call):
-            node = node.func
-        if isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        elif isinstance(node, ast.Name):
-            parts.append(node.id)
-            return ".".join(reversed(parts))
-        else:
-            return None
 
 
 @dataclass

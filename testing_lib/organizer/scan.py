@@ -81,7 +81,8 @@ class ScanResult:
     fingerprints: dict[int, Fingerprint | None] = field(default_factory=dict)  # id(def) -> fp
 
 
-def _callee(node: ast.AST) -> str | None:
+def dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a Name/Attribute chain (calls unwrapped), else None."""
     parts: list[str] = []
     while True:
         if isinstance(node, ast.Call):
@@ -180,7 +181,7 @@ def scan(tree: ast.Module, is_test_name: Callable[[str], bool]) -> ScanResult:
                 fp.exact.append(f"{node.module}:{','.join(names)}")  # type: ignore[attr-defined]
             return
         if kind is ast.Call:
-            callee = _callee(node.func)  # type: ignore[attr-defined]
+            callee = dotted(node.func)  # type: ignore[attr-defined]
             if callee is not None and callee not in calls:
                 calls[callee] = node.lineno  # type: ignore[attr-defined]
         elif kind is ast.Yield or kind is ast.YieldFrom:
