@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import tempfile
 import tomllib
 from collections import defaultdict
@@ -42,6 +41,7 @@ from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import RunnerError
 from testing_lib.report import CheckResult, CheckStatus
 from testing_lib.runner._inject.remediation_requests import REQUESTS_FILE_ENV
+from testing_lib.runner.process import run_captured
 from testing_lib.runner.runner import INJECT_DIR
 
 NAME = "auth token paths"
@@ -99,24 +99,13 @@ def list_app_routes(target: TargetConfig) -> list[RouteInfo]:
         for dependency in target.testing.auth.auth_dependencies:
             command += ["--auth-dependency", dependency]
         try:
-            completed = subprocess.run(
-                command,
-                cwd=target.root,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RunnerError(
-                f"listing the routes of {target.app} took over {TIMEOUT_S:g} s"
-            ) from exc
+            completed = run_captured(command, cwd=target.root, env=env, timeout_s=TIMEOUT_S)
         except OSError as exc:
             raise RunnerError(f"could not start {target.python}: {exc}") from exc
+        if completed.timed_out:
+            raise RunnerError(f"listing the routes of {target.app} took over {TIMEOUT_S:g} s")
         if not output.is_file():
-            tail = (completed.stderr or completed.stdout).strip()[-1500:]
+            tail = completed.output.strip()[-1500:]
             raise RunnerError(f"listing the routes of {target.app} failed: {tail}")
         answer = json.loads(output.read_text(encoding="utf-8"))
     if "error" in answer:

@@ -9,7 +9,6 @@ types) that alembic does not compare, plus several heads. Any difference fails t
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from testing_lib.database.migrations import DriftReport
 from testing_lib.exceptions import RunnerError
 from testing_lib.report import CheckResult, CheckStatus
 from testing_lib.runner import probe_interpreter
+from testing_lib.runner.process import run_captured
 
 NAME = "model/migration consistency"
 TIMEOUT_S = 300.0
@@ -57,24 +57,17 @@ def run_migration_report(target: TargetConfig, alembic_ini: Path) -> DriftReport
         if target.metadata:
             command += ["--metadata", target.metadata]
         try:
-            completed = subprocess.run(
-                command,
-                cwd=target.root,
-                env=_target_env(target.root),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT_S,
-                check=False,
+            completed = run_captured(
+                command, cwd=target.root, env=_target_env(target.root), timeout_s=TIMEOUT_S
             )
-        except subprocess.TimeoutExpired as exc:
-            raise RunnerError(
-                f"the migration check did not finish within {TIMEOUT_S:g} s in {target.root}"
-            ) from exc
         except OSError as exc:
             raise RunnerError(f"could not start {target.python}: {exc}") from exc
+        if completed.timed_out:
+            raise RunnerError(
+                f"the migration check did not finish within {TIMEOUT_S:g} s in {target.root}"
+            )
         if not output.is_file():
-            tail = (completed.stderr or completed.stdout)[-2000:]
+            tail = completed.output[-2000:]
             raise RunnerError(
                 f"the migration check exited with {completed.returncode} and no report: {tail}"
             )

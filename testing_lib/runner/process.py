@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -213,3 +214,27 @@ def terminate_process_tree(popen: subprocess.Popen[bytes], grace_s: float = 5.0)
     family = _Family(popen.pid)
     if popen.poll() is None or family.alive():
         _stop(family, popen, grace_s)
+
+
+@dataclass(frozen=True)
+class CapturedRun:
+    returncode: int
+    timed_out: bool
+    output: str  # stdout and stderr, interleaved
+
+
+def run_captured(
+    command: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout_s: float
+) -> CapturedRun:
+    """`run_in_process_group` for a short helper command whose output the caller reads.
+
+    Unlike `subprocess.run(timeout=...)`, a timeout stops the command's whole process
+    family, not just the direct child. Raises OSError when the command cannot start.
+    """
+    with tempfile.TemporaryFile() as output:
+        outcome = run_in_process_group(
+            command, cwd=cwd, env=env, output=output, timeout_s=timeout_s
+        )
+        output.seek(0)
+        text = output.read().decode("utf-8", errors="replace")
+    return CapturedRun(returncode=outcome.returncode, timed_out=outcome.timed_out, output=text)
