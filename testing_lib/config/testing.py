@@ -27,6 +27,9 @@ class TestDatabaseConfig(_Strict):
     # "transaction": one schema per session, each test rolled back (fast, the default);
     # "fresh": a new database per test copied from a template (real commits).
     strategy: Literal["transaction", "fresh"] = "transaction"
+    # In-memory SQLite test databases run sqlite3 on the event loop's thread instead of
+    # aiosqlite's worker thread (about 2.5x faster a test); false keeps aiosqlite's thread.
+    sqlite_in_loop: bool = True
     # The target's alembic configuration, relative to its root (model/migration checks).
     alembic_config: str = "alembic.ini"
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, StaticPool
 
 from testing_lib.database.errors import DatabaseUnreachableError
+from testing_lib.database.inloop_sqlite import inloop_creator
 from testing_lib.exceptions import TargetConfigError
 
 CONNECT_TIMEOUT_S: Final = 10.0
@@ -108,12 +109,25 @@ def install_sqlite_fixes(engine: AsyncEngine, *, savepoint_fix: bool = True) -> 
         event.listen(sync_engine, "begin", _sqlite_begin)
 
 
-def build_engine(url: str | URL, *, savepoint_fix: bool = True, **kwargs: Any) -> AsyncEngine:
-    """An async engine for a test database, with the SQLite fixes and a test-safe pool."""
+def build_engine(
+    url: str | URL, *, savepoint_fix: bool = True, sqlite_in_loop: bool = False, **kwargs: Any
+) -> AsyncEngine:
+    """An async engine for a test database, with the SQLite fixes and a test-safe pool.
+
+    `sqlite_in_loop`: an in-memory aiosqlite database runs its statements on the event
+    loop's thread instead of aiosqlite's worker thread (`testing_lib.database.inloop_sqlite`).
+    """
     parsed = parse_url(url)
     if is_memory_sqlite(parsed):
         kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
+        if (
+            sqlite_in_loop
+            and parsed.get_driver_name() == "aiosqlite"
+            and kwargs["poolclass"] is StaticPool
+            and "creator" not in kwargs
+        ):
+            kwargs.setdefault("async_creator", inloop_creator(parsed, kwargs["connect_args"]))
     else:
         kwargs.setdefault("poolclass", NullPool)
         if is_postgresql(parsed) and parsed.get_driver_name() == "asyncpg":

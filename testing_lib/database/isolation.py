@@ -73,6 +73,7 @@ class IsolatedDatabaseManager:
         strategy: Strategy = "transaction",
         create_schema: bool = True,
         engine_kwargs: dict[str, Any] | None = None,
+        sqlite_in_loop: bool = True,
     ) -> None:
         if strategy not in STRATEGIES:
             raise TargetConfigError(
@@ -89,6 +90,7 @@ class IsolatedDatabaseManager:
         self.strategy: Strategy = strategy
         self.create_schema = create_schema
         self._engine_kwargs = dict(engine_kwargs or {})
+        self.sqlite_in_loop = sqlite_in_loop
         # Per-test engines (the `fresh` strategy), keyed by test id, as in the seed.
         self.engines: dict[str, AsyncEngine] = {}
         self.session_factories: dict[str, async_sessionmaker[AsyncSession]] = {}
@@ -109,6 +111,7 @@ class IsolatedDatabaseManager:
             metadata=metadata,
             strategy=config.strategy,
             create_schema=config.create_schema,
+            sqlite_in_loop=config.sqlite_in_loop,
         )
 
     @property
@@ -134,7 +137,12 @@ class IsolatedDatabaseManager:
         self._ready = True
 
     def _engine(self, url: URL, *, savepoint_fix: bool = True) -> AsyncEngine:
-        return build_engine(url, savepoint_fix=savepoint_fix, **self._engine_kwargs)
+        return build_engine(
+            url,
+            savepoint_fix=savepoint_fix,
+            sqlite_in_loop=self.sqlite_in_loop,
+            **self._engine_kwargs,
+        )
 
     async def _create_all(self, engine: AsyncEngine) -> None:
         metadata = self.metadata
