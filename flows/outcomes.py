@@ -4,7 +4,9 @@ Raising (rather than returning a `Failed` state with data) matters twice over in
 3.8: a task that returns `Failed(data=...)` is still written to the result cache, so a
 failed phase would be "reused" on retry; and a flow run executed by a worker logs a
 `TypeError` when a failed state's data is not an exception. The message stays one line;
-the report rides along for the caller (`state.result(raise_on_failure=False)`).
+the report rides along for the caller (`state.result(raise_on_failure=False)`), outside the
+exception's args, so that Prefect's "Encountered exception" log line shows the message, not
+the whole report (pickling still carries the report, through `__reduce__`).
 """
 
 from __future__ import annotations
@@ -16,25 +18,25 @@ class PhaseNotPassed(Exception):
     """A phase failed or errored; `report` says how."""
 
     def __init__(self, report: PhaseReport) -> None:
-        super().__init__(report)
+        super().__init__(f"{report.name} {report.status.value}: {report.reason}")
         self.report = report
 
-    def __str__(self) -> str:
-        return f"{self.report.name} {self.report.status.value}: {self.report.reason}"
+    def __reduce__(self) -> tuple[type[PhaseNotPassed], tuple[PhaseReport]]:
+        return (type(self), (self.report,))
 
 
 class RemediationNotPassed(Exception):
     """A run stopped at a phase that did not pass; `report` holds every phase."""
 
     def __init__(self, report: RemediationReport, blocker: PhaseReport) -> None:
-        super().__init__(report, blocker)
+        super().__init__(f"stopped at {blocker.name} ({blocker.status.value}): {blocker.reason}")
         self.report = report
         self.blocker = blocker
 
-    def __str__(self) -> str:
-        return (
-            f"stopped at {self.blocker.name} ({self.blocker.status.value}): {self.blocker.reason}"
-        )
+    def __reduce__(
+        self,
+    ) -> tuple[type[RemediationNotPassed], tuple[RemediationReport, PhaseReport]]:
+        return (type(self), (self.report, self.blocker))
 
 
 def phase_report_of(outcome: object) -> PhaseReport | None:
@@ -58,9 +60,9 @@ class IsolationNotPassed(Exception):
     """Isolation validation found order dependence or could not finish; `report` holds it."""
 
     def __init__(self, report: object, message: str) -> None:
-        super().__init__(report, message)
+        super().__init__(message)
         self.report = report
         self.message = message
 
-    def __str__(self) -> str:
-        return self.message
+    def __reduce__(self) -> tuple[type[IsolationNotPassed], tuple[object, str]]:
+        return (type(self), (self.report, self.message))
