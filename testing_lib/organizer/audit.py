@@ -274,11 +274,15 @@ def run_audit(
         if with_duplicates
         else None
     )
-    external, namespaces = _external_names(analyses, index)
-    missing_from = not_installed(python, external | namespaces) if python else {}
-    # A folder without __init__.py does not hide an installed package of the same name;
-    # without an interpreter to ask, give such names the benefit of the doubt.
-    installed = {n for n in namespaces if n not in missing_from} if python else namespaces
+    external, namespaces, elsewhere = _external_names(analyses, index)
+    missing_from = not_installed(python, external | namespaces | elsewhere) if python else {}
+    # A folder without __init__.py does not hide an installed package of the same name, and
+    # a package of the tree that is off the tests' path (src/pkg) imports when installed
+    # (`pip install -e .`); without an interpreter to ask, give folders without __init__.py
+    # the benefit of the doubt.
+    installed = (
+        {n for n in namespaces | elsewhere if n not in missing_from} if python else namespaces
+    )
     missing_from = {n: p for n, p in missing_from.items() if n in external}
 
     files: list[TestFileInfo] = []
@@ -425,10 +429,12 @@ def run_audit(
 
 def _external_names(
     analyses: dict[str, FileAnalysis], index: ModuleIndex
-) -> tuple[set[str], set[str]]:
-    """Top-level names imported at module level: not in the tree; only folders in the tree."""
+) -> tuple[set[str], set[str], set[str]]:
+    """Top-level names imported at module level: not in the tree; only folders without
+    `__init__.py` on the importer's path; in the tree but not on the importer's path."""
     external: set[str] = set()
     namespaces: set[str] = set()
+    elsewhere: set[str] = set()
     for path, analysis in analyses.items():
         bases = index.search_path(path)
         for ref in analysis.imports:
@@ -436,8 +442,8 @@ def _external_names(
                 continue
             first = ref.module.split(".")[0]
             target = index.find(first, bases)
-            if target is None and index.anywhere(first) is None:
-                external.add(first)
-            elif target is not None and target.path is None:
+            if target is None:
+                (external if index.anywhere(first) is None else elsewhere).add(first)
+            elif target.path is None:
                 namespaces.add(first)
-    return external, namespaces
+    return external, namespaces, elsewhere

@@ -241,9 +241,11 @@ class ModuleIndex:
             if elsewhere is None:
                 return None
             return (
-                f"'{name}' is not importable from {importer}: {elsewhere} exists but its "
-                "folder is on sys.path only when another module put it there "
-                "(order-dependent); import it by its path from the root"
+                f"'{name}' is not importable from {importer}: {elsewhere} exists, but its "
+                "folder is on sys.path only when another module put it there (which depends "
+                "on the order); install it in the target's interpreter (`pip install -e .` "
+                "for a src/ layout), add its folder to pytest's `pythonpath`, or import it "
+                "by its path from the root"
             )
         prefix = ""
         for part in name.split("."):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from testing_lib.organizer.audit import run_audit
 from testing_lib.organizer.models import Problem
 from tests.organizer.conftest import MakeProject
@@ -104,3 +106,29 @@ def test_an_import_inside_a_test_fails_only_that_test(make_project: MakeProject)
         2,
         False,
     )
+
+
+SRC_LAYOUT = {
+    "src/sigpkg/__init__.py": "",
+    "src/sigpkg/signer.py": "def sign(value):\n    return value\n",
+    "tests/test_signer.py": "from sigpkg.signer import sign\n\n"
+    "def test_sign():\n    assert sign(1) == 1\n",
+}
+
+
+def test_a_src_layout_package_is_fine_when_the_interpreter_has_it_installed(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(SRC_LAYOUT)
+    monkeypatch.setenv("PYTHONPATH", str(root / "src"))  # what `pip install -e .` gives
+    assert run_audit(root, python=sys.executable).report.problems == []
+
+
+def test_a_src_layout_package_breaks_collection_when_not_installed(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(SRC_LAYOUT)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    problems = run_audit(root, python=sys.executable).report.problems
+    assert _found(problems) == [("missing_module", "tests/test_signer.py", 1, True)]
+    assert "pip install -e ." in problems[0].message
