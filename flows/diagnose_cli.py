@@ -118,9 +118,9 @@ def perf(
     if report.run is None or report.analysis is None:
         out.print(
             Text(
-                f"no monitored runs in {report.database}: run the suite with "
-                "`pytest --remediation-perf` (engine runs do this when the target's "
-                "interpreter has this project)"
+                f"no monitored runs in {report.database}: every engine gate records one "
+                "(`remediate run`), or run the suite with `pytest --remediation-perf` "
+                "where the target's interpreter has this project"
             ),
             soft_wrap=True,
         )

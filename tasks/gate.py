@@ -2,12 +2,21 @@
 
 While pytest runs (in a worker thread), the task follows the runner's results file and
 keeps a Prefect progress artifact up to date.
+
+Every gate run carries the injected `remediation_monitor` plugin (standard library and
+pytest only, so it works whatever the target's interpreter has installed); its per-test
+metrics are stored in TARGET/.remediation/metrics.sqlite as run `<engine run>-<phase>`.
+The shards of a sharded gate all record into that one run, so the newest stored run is
+always a whole phase, never one shard of it.
 """
 
 from __future__ import annotations
 
+import shlex
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import task
@@ -18,10 +27,13 @@ from tasks.artifacts import ProgressArtifact, artifact_key
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
+from testing_lib.performance.ingest import MONITOR_FILE_NAME, prepare_monitor, record_monitor_file
+from testing_lib.performance.store import RunInfo, default_db, git_revision, new_perf_run_id
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import probe_interpreter, run_pytest
 from testing_lib.runner.progress import GateProgress
 from testing_lib.selection import resolve_selection
+from testing_lib.storage import runs_root
 
 PROGRESS_POLL_S = 1.0
 SHARD_PLUGIN = "remediation_shard"
@@ -49,8 +61,9 @@ def _run(
         )
         return TestSuiteResult(suite_name=phase, selection=list(selection.configured))
     out_dir.mkdir(parents=True, exist_ok=True)
-    if probe_interpreter(target.python).has_testing_lib:
-        extra_args = [*extra_args, "--remediation-perf"]  # metrics for the performance check
+    metrics_file = out_dir / MONITOR_FILE_NAME
+    monitor_args, monitor_env = prepare_monitor(metrics_file)
+    started = datetime.now(UTC)
     results_file = out_dir / "results.jsonl"
     progress = ProgressArtifact(key=progress_key, description=f"{phase}: tests finished (%)")
     tracker = GateProgress(phase=phase)
@@ -63,10 +76,10 @@ def _run(
             python=target.python,
             suite_name=phase,
             markers=config.markers,
-            extra_args=[*extra_args, *config.pytest_args],
+            extra_args=[*monitor_args, *extra_args, *config.pytest_args],
             timeout_s=config.timeout_s,
             test_timeout_s=config.test_timeout_s,
-            env={**test_environment_values(target.testing), **extra_env},
+            env={**test_environment_values(target.testing), **extra_env, **monitor_env},
             results_file=results_file,
             log_file=out_dir / "pytest.log",
             cancel=cancel,
@@ -91,7 +104,57 @@ def _run(
         len(suite.collection_errors),
         suite.exit_code,
     )
+    _record_metrics(target, phase, out_dir, metrics_file, suite, started)
     return suite
+
+
+def _record_metrics(
+    target: TargetConfig,
+    phase: PhaseName,
+    out_dir: Path,
+    metrics_file: Path,
+    suite: TestSuiteResult,
+    started: datetime,
+) -> None:
+    """Store the monitor's rows as this gate's run of the target's metrics database."""
+    logger = get_run_logger()
+    run = RunInfo(
+        run_id=perf_run_id(target, phase, out_dir),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        git_revision=git_revision(target.root),
+        python=probe_interpreter(target.python).python_version,
+        pytest_args=shlex.join(suite.command[3:]),  # after `python -m pytest`
+    )
+    db = default_db(target.root)
+    try:
+        stored = record_monitor_file(metrics_file, db, run)
+    except (sqlite3.Error, OSError) as exc:  # the gate's verdict stands without its metrics
+        logger.warning("phase %s: could not store test metrics in %s: %s", phase, db, exc)
+        return
+    ran = suite.total_tests
+    if stored < ran:
+        logger.warning(
+            "phase %s: the performance monitor measured %d of %d tests (see %s)",
+            phase,
+            stored,
+            ran,
+            metrics_file,
+        )
+    elif stored:
+        logger.info(
+            "phase %s: %d test metrics stored as run %s in %s", phase, stored, run.run_id, db
+        )
+
+
+def perf_run_id(target: TargetConfig, phase: PhaseName, out_dir: Path) -> str:
+    """`<engine run>-<phase>` for a gate under TARGET/.remediation/runs/<engine run>/
+    (the same for every shard of the phase's gate); elsewhere a new id ending in the phase."""
+    try:
+        relative = out_dir.resolve().relative_to(runs_root(target.root).resolve())
+    except ValueError:
+        return f"{new_perf_run_id()}-{phase}"
+    return f"{relative.parts[0]}-{phase}" if relative.parts else f"{new_perf_run_id()}-{phase}"
 
 
 @task(task_run_name="pytest-gate-{phase}", cache_policy=NO_CACHE)

@@ -1,9 +1,12 @@
 """final_validation check "performance thresholds": the last measured run against the config.
 
-Reads the newest run in TARGET/.remediation/metrics.sqlite (written by pytest with
-`--remediation-perf`) and reports each test over `[tool.remediation.testing.performance]`
-thresholds, plus tests that got 3× slower than the run before. Crossing a threshold is a
-warning, as in the seed; no measured run is a warning that names how to get one.
+Reads the newest run in TARGET/.remediation/metrics.sqlite and reports each test over
+`[tool.remediation.testing.performance]` thresholds, plus tests that got 3× slower than the
+run before. Every engine gate writes a run (`<engine run>-<phase>`, all shards of a phase in
+one run) through the injected monitor, whatever the target's interpreter has installed; a
+plain `pytest --remediation-perf` in a target that has this project writes one too. Crossing
+a threshold is a warning, as in the seed; no measured run is a warning that names how to
+get one.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ def check_performance(target: TargetConfig) -> CheckResult:
         return CheckResult(
             name=NAME,
             status=CheckStatus.WARNING,
-            details=f"no measured run in {store.path}: run the suite once with "
-            "`pytest --remediation-perf` (or ini remediation_perf = true) in the target",
+            details=f"no measured run in {store.path}: every engine gate records one "
+            "(run a phase with `remediate run`), or, where the target's interpreter has this "
+            "project, run `pytest --remediation-perf` (or ini remediation_perf = true)",
         )
     latest = runs[-1]
     analysis = analyze(store.metrics(latest.run_id), thresholds_of(target.testing.performance))

@@ -1,5 +1,10 @@
 """Performance monitoring of test runs: per-test metrics, thresholds, history and trends."""
 
+from testing_lib.performance.ingest import (
+    prepare_monitor,
+    read_monitor_file,
+    record_monitor_file,
+)
 from testing_lib.performance.metrics import (
     PerformanceAnalysis,
     PerformanceFinding,
@@ -19,5 +24,8 @@ __all__ = [
     "TestPerformanceMonitor",
     "Trend",
     "default_db",
+    "prepare_monitor",
     "performance_report",
+    "read_monitor_file",
+    "record_monitor_file",
 ]
