@@ -1,19 +1,17 @@
 """`TestPerformanceMonitor`: wall and CPU time, RSS, SQL statements and HTTP requests per test.
 
-Per test it takes two clock pairs (`perf_counter_ns`, `process_time_ns`), two RSS samples
-(psutil), one `getrusage` for the high-water mark and two counter reads; findings against
-the configured thresholds are structured (`PerformanceFinding`), never printed.
+Per test it takes two clock pairs (`perf_counter_ns`, `process_time_ns`), two memory samples
+(current and high-water RSS, read as the injected monitor reads them: `/proc/self/status` on
+Linux, whose high-water mark starts afresh at exec, unlike getrusage's, which a pytest
+started by another process inherits) and two counter reads; findings against the configured
+thresholds are structured (`PerformanceFinding`), never printed.
 """
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-
-import psutil
 
 from testing_lib.config.testing import TestPerformanceConfig
 from testing_lib.performance.counters import Counters
@@ -25,12 +23,11 @@ from testing_lib.performance.metrics import (
     findings_for,
     thresholds_of,
 )
+from testing_lib.runner._inject.remediation_monitor import memory_reader
 
 _MB = 1024 * 1024
-# ru_maxrss is in kilobytes on Linux, bytes on macOS.
-_MAXRSS_TO_MB = 1 / _MB if sys.platform == "darwin" else 1 / 1024
 
-Sample = tuple[int, int, int, float, int, int]  # wall ns, cpu ns, rss, maxrss MB, sql, http
+Sample = tuple[int, int, int, int, int, int]  # wall ns, cpu ns, rss, high-water rss, sql, http
 
 
 class TestPerformanceMonitor:
@@ -44,13 +41,12 @@ class TestPerformanceMonitor:
         self.metrics: list[TestPerformanceMetrics] = []
         self.findings: list[PerformanceFinding] = []
         self.counters = Counters()
-        self._rss = psutil.Process().memory_info
+        self._memory, self._release = memory_reader()
 
     def start(self) -> Sample:
         counters = self.counters
         counters.install_available()
-        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_TO_MB
-        rss = self._rss().rss
+        rss, maxrss = self._memory()
         return (
             time.perf_counter_ns(),
             time.process_time_ns(),
@@ -65,8 +61,7 @@ class TestPerformanceMonitor:
     ) -> TestPerformanceMetrics:
         wall_end = time.perf_counter_ns()
         cpu_end = time.process_time_ns()
-        rss_after = self._rss().rss
-        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_TO_MB
+        rss_after, maxrss = self._memory()
         wall, cpu, rss_before, maxrss_before, sql, http = sample
         before_mb, after_mb = rss_before / _MB, rss_after / _MB
         metrics = TestPerformanceMetrics(
@@ -78,7 +73,7 @@ class TestPerformanceMonitor:
             cpu_time_ms=(cpu_end - cpu) / 1e6,
             rss_before_mb=before_mb,
             rss_after_mb=after_mb,
-            peak_rss_mb=maxrss if maxrss > maxrss_before else max(before_mb, after_mb),
+            peak_rss_mb=maxrss / _MB if maxrss > maxrss_before else max(before_mb, after_mb),
             outcome=outcome,
         )
         self.metrics.append(metrics)
@@ -109,3 +104,4 @@ class TestPerformanceMonitor:
 
     def close(self) -> None:
         self.counters.uninstall()
+        self._release()

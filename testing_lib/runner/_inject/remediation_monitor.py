@@ -177,7 +177,7 @@ def _maxrss() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_BYTES)
 
 
-def _memory_reader() -> tuple[Callable[[], tuple[int, int]], Callable[[], None]]:
+def memory_reader() -> tuple[Callable[[], tuple[int, int]], Callable[[], None]]:
     """A reader of (current RSS, high-water RSS) in bytes, and what releases it.
 
     Linux: ``/proc/self/status``. Elsewhere: psutil's RSS when the target has psutil, else
@@ -206,7 +206,7 @@ class Monitor:
         self.counters = Counters()
         self.rows: list[tuple[Any, ...]] = []
         self._outcomes: dict[str, str] = {}
-        self._memory, self._release = _memory_reader()
+        self._memory, self._release = memory_reader()
 
     def start(self) -> tuple[int, int, int, int, int, int]:
         counters = self.counters
