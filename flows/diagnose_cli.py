@@ -94,7 +94,7 @@ def isolation(
         report = validate_isolation(
             root=suite.root, python=suite.python, orders=orders, seed=seed, env=suite.env
         )
-    out.print(Markdown(isolation_markdown(report, suite.name)))
+    out.print(Markdown(isolation_markdown(report, suite.name, tables=False)))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")

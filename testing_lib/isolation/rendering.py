@@ -1,4 +1,8 @@
-"""An isolation report rendered for people (markdown, for artifacts and logs)."""
+"""An isolation report rendered for people (markdown, for artifacts and logs).
+
+Tables suit Prefect artifacts; a terminal squeezes a table to its width and cuts the test
+ids, so the CLI asks for lists (`tables=False`), which wrap instead.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def isolation_markdown(report: IsolationReport, target: str) -> str:
+def isolation_markdown(report: IsolationReport, target: str, *, tables: bool = True) -> str:
     verdict = "✅ no order-dependent tests" if report.passed else "❌ order dependence found"
     if report.error:
         verdict = f"💥 {report.error}"
@@ -27,32 +31,43 @@ def isolation_markdown(report: IsolationReport, target: str) -> str:
     ]
     if report.duration_s is not None:
         lines.append(f"- duration: {report.duration_s:.1f} s")
-    if report.order_dependent:
+    if report.order_dependent and tables:
         lines += [
             "",
             "| test | kind | caused by | cleaners | replay |",
             "| --- | --- | --- | --- | --- |",
         ]
-        for entry in report.order_dependent:
-            cause = entry.polluters or entry.state_setters
+    elif report.order_dependent:
+        lines += ["", "## Order-dependent tests", ""]
+    for entry in report.order_dependent:
+        cause = ", ".join(f"`{c}`" for c in entry.polluters or entry.state_setters)
+        cleaners = ", ".join(f"`{c}`" for c in entry.cleaners)
+        if tables:
             lines.append(
                 f"| `{_cell(entry.test)}` | {entry.kind} | "
-                f"{', '.join(f'`{c}`' for c in cause) or _cell(entry.note or '-')} | "
-                f"{', '.join(f'`{c}`' for c in entry.cleaners) or '-'} | "
+                f"{cause or _cell(entry.note or '-')} | {cleaners or '-'} | "
                 f"`{_cell(entry.replay or '-')}` |"
             )
+        else:
+            lines.append(
+                f"- `{entry.test}` ({entry.kind}): "
+                + (f"after {cause}" if cause else (entry.note or "no single cause found"))
+                + (f"; cleaned by {cleaners}" if cleaners else "")
+                + (f"; replay `{entry.replay}`" if entry.replay else "")
+            )
     if report.leaks:
-        lines += [
-            "",
-            "## State left behind",
-            "",
-            "| test | state | detail |",
-            "| --- | --- | --- |",
-        ]
+        lines += ["", "## State left behind", ""]
+        if tables:
+            lines += ["| test | state | detail |", "| --- | --- | --- |"]
         for leak in report.leaks[:100]:
-            lines.append(f"| `{_cell(leak.test)}` | {leak.state} | {_cell(leak.detail)} |")
+            lines.append(
+                f"| `{_cell(leak.test)}` | {leak.state} | {_cell(leak.detail)} |"
+                if tables
+                else f"- `{leak.test}` ({leak.state}): {leak.detail}"
+            )
         if len(report.leaks) > 100:
-            lines.append(f"| … | | {len(report.leaks) - 100} more in the JSON report |")
+            more = f"{len(report.leaks) - 100} more in the JSON report"
+            lines.append(f"| … | | {more} |" if tables else f"- … {more}")
     for error in report.collection_errors:
         lines += ["", f"collection error in `{error.nodeid}`"]
     return "\n".join(lines) + "\n"

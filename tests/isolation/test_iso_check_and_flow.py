@@ -114,3 +114,12 @@ def test_the_markdown_names_the_seed_each_dependency_and_its_replay() -> None:
     assert "| `tests/test_b.py::test_v` | victim | `tests/test_a.py::test_p` | - |" in markdown
     assert "`pytest -p no:randomly tests/test_a.py::test_p tests/test_b.py::test_v`" in markdown
     assert "| `tests/test_a.py::test_p` | env | set X='1' |" in markdown
+
+    listed = isolation_markdown(report, "target", tables=False)  # the terminal's form
+
+    assert "| --- |" not in listed
+    assert (
+        "- `tests/test_b.py::test_v` (victim): after `tests/test_a.py::test_p`; replay "
+        "`pytest -p no:randomly tests/test_a.py::test_p tests/test_b.py::test_v`" in listed
+    )
+    assert "- `tests/test_a.py::test_p` (env): set X='1'" in listed
