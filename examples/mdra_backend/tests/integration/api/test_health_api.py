@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +38,16 @@ def test_a_sync_suite_gets_the_same_answer_from_the_test_client(test_client: Tes
 async def test_health_reports_degraded_with_503_when_the_database_fails(
     async_client: httpx.AsyncClient, dependency_container: TestDependencyContainer, tmp_path: Path
 ) -> None:
-    unreachable = build_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    missing = tmp_path / "missing-dir" / "x.db"
+
+    async def refuse_to_connect() -> Any:
+        # What opening a database file in a missing folder raises, without starting
+        # aiosqlite's worker thread: after a failed connect that thread reports back to the
+        # test's event loop, which pytest-asyncio may have closed by then ("Event loop is
+        # closed" in a thread, failing whichever test runs next).
+        raise sqlite3.OperationalError(f"unable to open database file {missing}")
+
+    unreachable = build_engine(f"sqlite+aiosqlite:///{missing}", async_creator=refuse_to_connect)
     broken_sessions = build_sessionmaker(unreachable)
 
     async def broken_session() -> AsyncIterator[AsyncSession]:
