@@ -1,9 +1,12 @@
 """Nightly isolation validation: the deep run (more orders, cleaners, replay confirmation).
 
+It validates what `[tool.remediation.isolation]` selects (`paths`, `markers`, `pytest_args`;
+each key left out follows the final_validation phase), so it can cover tests the gates leave
+out, such as the example's planted order-dependent tests.
+
 Keeps every report under TARGET/.remediation/isolation/ and names the order dependencies
 that are new since the previous night. Ends `Failed` (raising `IsolationNotPassed`, which
-carries the report) when any
-test's outcome depends on order (or validation could not run).
+carries the report) when any test's outcome depends on order (or validation could not run).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from flows.outcomes import IsolationNotPassed
 from tasks.artifacts import artifact_key
 from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.environment import test_environment_values
+from testing_lib.exceptions import TargetConfigError
 from testing_lib.isolation import IsolationReport, validate_isolation
 from testing_lib.isolation.history import (
     new_order_dependencies,
@@ -26,24 +30,45 @@ from testing_lib.isolation.history import (
 )
 from testing_lib.isolation.rendering import isolation_markdown
 from testing_lib.locking import target_lock
-from testing_lib.selection import resolve_selection
+from testing_lib.selection import resolve_isolation_selection
 
 
 @task(task_run_name="isolation-{orders}-orders", cache_policy=NO_CACHE)
 def run_isolation(target: TargetConfig, orders: int, seed: int | None) -> IsolationReport:
-    selection = resolve_selection(target, "final_validation")
-    phase = target.phase("final_validation")
+    """Validate what `[tool.remediation.isolation]` selects (by default final_validation's
+    paths, markers and pytest_args)."""
+    logger = get_run_logger()
+    run = target.isolation_run()
+    selection = resolve_isolation_selection(target)
+    if not selection.runnable:
+        raise TargetConfigError(
+            f"none of the isolation paths exist in {target.root}: "
+            f"{', '.join(selection.configured)}; fix [tool.remediation.isolation].paths (or, "
+            "when it is unset, [tool.remediation.phases.final_validation].paths)"
+        )
+    if selection.missing:
+        logger.warning(
+            "isolation paths missing in %s, validating without them: %s",
+            target.root,
+            ", ".join(selection.missing),
+        )
+    logger.info(
+        "isolation selection of %s: %s%s",
+        target.name,
+        " ".join(selection.existing) or "pytest's testpaths",
+        f" with {' '.join(run.extra_args)}" if run.extra_args else "",
+    )
     report = validate_isolation(
         root=target.root,
         python=target.python,
         selection=list(selection.existing),
         orders=orders,
         seed=seed,
-        timeout_s=max(900.0, phase.timeout_s),
+        timeout_s=max(900.0, target.phase("final_validation").timeout_s),
         env=test_environment_values(target.testing),
-        extra_args=[*(["-m", phase.markers] if phase.markers else []), *phase.pytest_args],
+        extra_args=run.extra_args,
     )
-    get_run_logger().info(
+    logger.info(
         "isolation of %s: score %.1f, %d order-dependent, seed %d (%d pytest executions)",
         target.name,
         report.isolation_score,
@@ -67,7 +92,8 @@ def _nightly_run_name() -> str:
 def nightly_isolation(
     target: str = str(EXAMPLE_TARGET), orders: int = 4, seed: int | None = None
 ) -> IsolationReport:
-    """Run the target's whole suite in `orders` orders (seeded) and report order dependence."""
+    """Run the target's isolation selection (`[tool.remediation.isolation]`, by default the
+    final_validation phase's) in `orders` orders (seeded) and report order dependence."""
     config = load_target_config(target)
     with target_lock(config.root):
         return _validate(config, orders, seed)

@@ -1,8 +1,10 @@
-"""Which of a phase's configured paths exist in the target."""
+"""Which of a selection's configured paths exist in the target (a phase's, or isolation's)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
@@ -23,12 +25,22 @@ class Selection:
         return self.whole_suite or bool(self.existing)
 
 
-def resolve_selection(target: TargetConfig, phase: PhaseName) -> Selection:
-    """Split the phase's paths into those present and those missing (node ids keep `::`)."""
-    configured = tuple(target.phase(phase).paths)
+def resolve_paths(root: Path, configured: Sequence[str]) -> Selection:
+    """Split `configured` into the paths present under `root` and those missing (node ids
+    keep `::`)."""
     existing: list[str] = []
     missing: list[str] = []
     for raw in configured:
         path_part = raw.split("::", 1)[0]
-        (existing if (target.root / path_part).exists() else missing).append(raw)
-    return Selection(configured=configured, existing=tuple(existing), missing=tuple(missing))
+        (existing if (root / path_part).exists() else missing).append(raw)
+    return Selection(configured=tuple(configured), existing=tuple(existing), missing=tuple(missing))
+
+
+def resolve_selection(target: TargetConfig, phase: PhaseName) -> Selection:
+    """Split the phase's paths into those present and those missing (node ids keep `::`)."""
+    return resolve_paths(target.root, target.phase(phase).paths)
+
+
+def resolve_isolation_selection(target: TargetConfig) -> Selection:
+    """The same for what nightly isolation validation runs (`TargetConfig.isolation_run`)."""
+    return resolve_paths(target.root, target.isolation_run().paths)

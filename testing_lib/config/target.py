@@ -1,4 +1,4 @@
-"""A remediation target: its root, interpreter and per-phase settings.
+"""A remediation target: its root, interpreter, per-phase settings and isolation selection.
 
 Loaded from `[tool.remediation]` in TARGET/pyproject.toml; every error names the file and key.
 """
@@ -19,6 +19,18 @@ from testing_lib.config.testing import TestConfiguration
 from testing_lib.exceptions import TargetConfigError
 
 
+def check_selection_paths(paths: list[str]) -> list[str]:
+    """Refuse selection paths that leave the target (absolute, `~`, `..`)."""
+    for raw in paths:
+        path = PurePosixPath(raw.replace("\\", "/"))
+        if path.is_absolute() or raw.startswith("~") or ".." in path.parts:
+            raise ValueError(
+                f"selection path {raw!r} leaves the target: use a path relative to the "
+                "target's root, without '..'"
+            )
+    return paths
+
+
 class PhaseConfig(BaseModel):
     """How one phase gates: what it selects and what it demands."""
 
@@ -35,14 +47,41 @@ class PhaseConfig(BaseModel):
     @field_validator("paths")
     @classmethod
     def _paths_stay_inside(cls, paths: list[str]) -> list[str]:
-        for raw in paths:
-            path = PurePosixPath(raw.replace("\\", "/"))
-            if path.is_absolute() or raw.startswith("~") or ".." in path.parts:
-                raise ValueError(
-                    f"selection path {raw!r} leaves the target: use a path relative to the "
-                    "target's root, without '..'"
-                )
-        return paths
+        return check_selection_paths(paths)
+
+
+class IsolationConfig(BaseModel):
+    """`[tool.remediation.isolation]`: what the nightly isolation validation runs.
+
+    Every key is optional; one left out follows `[tool.remediation.phases.final_validation]`,
+    so a target that gates on a selection also validates that selection's isolation. Set
+    them to validate more (or less) than the phase gates on, e.g. planted order-dependent
+    tests that the phase leaves out. `markers = ""` runs without a marker filter.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] | None = None  # relative, inside the target; [] = pytest's testpaths
+    markers: str | None = None  # a pytest `-m` expression
+    pytest_args: list[str] | None = None  # passed to pytest as they are
+
+    @field_validator("paths")
+    @classmethod
+    def _paths_stay_inside(cls, paths: list[str] | None) -> list[str] | None:
+        return None if paths is None else check_selection_paths(paths)
+
+
+class IsolationRun(BaseModel):
+    """The isolation selection with final_validation's values filled in for unset keys."""
+
+    paths: list[str]
+    markers: str | None
+    pytest_args: list[str]
+
+    @property
+    def extra_args(self) -> list[str]:
+        """The pytest arguments after the paths: `-m MARKERS` (if any), then `pytest_args`."""
+        return [*(["-m", self.markers] if self.markers else []), *self.pytest_args]
 
 
 class RemediationTable(BaseModel):
@@ -55,6 +94,7 @@ class RemediationTable(BaseModel):
     session_dependency: str | None = None  # "pkg.module:get_session"
     app: str | None = None  # "pkg.module:app" (FastAPI/ASGI application)
     phases: dict[PhaseName, PhaseConfig] = Field(default_factory=dict)
+    isolation: IsolationConfig = Field(default_factory=IsolationConfig)
     testing: TestConfiguration = Field(default_factory=TestConfiguration)
 
     @field_validator("metadata", "session_dependency", "app")
@@ -75,6 +115,7 @@ class TargetConfig(BaseModel):
     python: str
     phases: dict[PhaseName, PhaseConfig]
     testing: TestConfiguration
+    isolation: IsolationConfig = Field(default_factory=IsolationConfig)
     metadata: str | None = None
     session_dependency: str | None = None
     app: str | None = None
@@ -85,6 +126,17 @@ class TargetConfig(BaseModel):
 
     def phase(self, name: PhaseName) -> PhaseConfig:
         return self.phases[name]
+
+    def isolation_run(self) -> IsolationRun:
+        """What nightly isolation validation runs: `[tool.remediation.isolation]`, each unset
+        key taken from the final_validation phase."""
+        final = self.phase("final_validation")
+        own = self.isolation
+        return IsolationRun(
+            paths=list(final.paths if own.paths is None else own.paths),
+            markers=final.markers if own.markers is None else (own.markers.strip() or None),
+            pytest_args=list(final.pytest_args if own.pytest_args is None else own.pytest_args),
+        )
 
 
 def _default_phase(name: PhaseName) -> PhaseConfig:
@@ -184,6 +236,7 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
         python=interpreter,
         phases=phases,
         testing=parsed.testing,
+        isolation=parsed.isolation,
         metadata=parsed.metadata,
         session_dependency=parsed.session_dependency,
         app=parsed.app,
