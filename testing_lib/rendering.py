@@ -41,10 +41,7 @@ def phase_markdown(report: PhaseReport, target: str) -> str:
     ]
     if report.checks:
         lines += ["## Checks", "", "| check | status | details |", "| --- | --- | --- |"]
-        lines += [
-            f"| {c.name} | {c.status.value} | {c.details} |"
-            for c in report.checks
-        ]
+        lines += [f"| {c.name} | {c.status.value} | {c.details} |" for c in report.checks]
         lines.append("")
     suite = report.suite
     if suite is not None:
