@@ -70,7 +70,9 @@ def plain_pytest(root: Path) -> float:
     for phase in PHASE_ORDER:
         selection = resolve_selection(target, phase)
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        config = target.phase(phase)
         command += list(selection.existing)
+        command += (["-m", config.markers] if config.markers else []) + config.pytest_args
         total += timed(command, dict(os.environ), root)
     return total
 
