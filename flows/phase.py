@@ -19,11 +19,12 @@ from tasks.checks import crashed_check, phase_checks, run_check
 from tasks.gate import run_gate, run_gate_shard
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig, load_target_config
-from testing_lib.gate import decide_gate
+from testing_lib.gate import decide_empty_gate, decide_gate
 from testing_lib.locking import target_lock
 from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner.process import request_shutdown
+from testing_lib.selection import resolve_selection
 from testing_lib.sharding import durations_from_results, merge_suites
 from testing_lib.storage import (
     new_run_id,
@@ -108,7 +109,10 @@ def _phase(
     shard_count = shards or config.phase(phase).shards
     suite: TestSuiteResult | None = None
     crash: str | None = None
-    if shard_count > 1:
+    nothing = resolve_selection(config, phase).empty_reason
+    if nothing is not None:  # selected by classification, and no test is of its kind
+        suite = TestSuiteResult(suite_name=phase, selection=[])
+    elif shard_count > 1:
         suite, crash = _sharded_gate(config, phase, out_dir, run_id, shard_count)
     else:
         gate_state = run_gate(config, phase, out_dir, return_state=True)
@@ -116,7 +120,9 @@ def _phase(
             suite = gate_state.result()
         else:
             crash = f"the pytest gate crashed: {gate_state.message}"
-    if suite is not None:
+    if nothing is not None:
+        status, reason = decide_empty_gate(checks, nothing)
+    elif suite is not None:
         status, reason = decide_gate(phase, suite, config.phase(phase), checks)
     else:
         status, reason = PhaseStatus.ERRORED, crash or "the pytest gate produced no result"

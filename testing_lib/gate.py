@@ -70,12 +70,27 @@ def decide_gate(
             f"{suite.passed_tests}/{suite.executed_tests} passed ({rate:.1f}% < required "
             f"{phase.min_success_rate:g}%): {failing}{more}",
         )
-    failed_checks = [c for c in checks if c.status is CheckStatus.FAILED]
-    if failed_checks:
-        names = ", ".join(c.name for c in failed_checks)
-        return PhaseStatus.FAILED, f"check(s) failed: {names}: {failed_checks[0].details}"
+    failed = _failed_checks(checks)
+    if failed is not None:
+        return PhaseStatus.FAILED, failed
     return (
         PhaseStatus.PASSED,
         f"{suite.passed_tests}/{suite.executed_tests} passed ({rate:.1f}% >= "
         f"{phase.min_success_rate:g}%)",
     )
+
+
+def _failed_checks(checks: Sequence[CheckResult]) -> str | None:
+    failed = [c for c in checks if c.status is CheckStatus.FAILED]
+    if not failed:
+        return None
+    return f"check(s) failed: {', '.join(c.name for c in failed)}: {failed[0].details}"
+
+
+def decide_empty_gate(checks: Sequence[CheckResult], why: str) -> tuple[PhaseStatus, str]:
+    """A phase that selects by classification and found no test of its kind: its checks
+    decide; the reason says that no test was gated."""
+    failed = _failed_checks(checks)
+    if failed is not None:
+        return PhaseStatus.FAILED, failed
+    return PhaseStatus.PASSED, f"nothing to gate: {why}"

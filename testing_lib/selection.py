@@ -15,14 +15,17 @@ class Selection:
     configured: tuple[str, ...]
     existing: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = field(default=())
+    # Set when the selection is empty on purpose (a phase selecting by classification found
+    # no test of its kind): nothing to run, which is not the whole suite.
+    empty_reason: str | None = None
 
     @property
     def whole_suite(self) -> bool:
-        return not self.configured
+        return not self.configured and self.empty_reason is None
 
     @property
     def runnable(self) -> bool:
-        return self.whole_suite or bool(self.existing)
+        return self.empty_reason is None and (self.whole_suite or bool(self.existing))
 
 
 def resolve_paths(root: Path, configured: Sequence[str]) -> Selection:
@@ -38,7 +41,10 @@ def resolve_paths(root: Path, configured: Sequence[str]) -> Selection:
 
 def resolve_selection(target: TargetConfig, phase: PhaseName) -> Selection:
     """Split the phase's paths into those present and those missing (node ids keep `::`)."""
-    return resolve_paths(target.root, target.phase(phase).paths)
+    paths = target.phase(phase).paths
+    if phase in target.derived_selections and not paths:
+        return Selection(configured=(), empty_reason=target.derived_selections[phase])
+    return resolve_paths(target.root, paths)
 
 
 def resolve_isolation_selection(target: TargetConfig) -> Selection:

@@ -100,6 +100,31 @@ def test_a_phase_with_nothing_selected_fails(make_target) -> None:
     assert phase.reason.startswith("selected nothing")
 
 
+def test_a_flat_suite_is_gated_by_classification(make_target) -> None:
+    root = make_target(
+        {
+            "tests/test_math.py": "def test_adds():\n    assert 1 + 1 == 2\n",
+            "tests/test_client.py": "import httpx\n\ndef test_client():\n"
+            "    transport = httpx.MockTransport(lambda request: httpx.Response(200))\n"
+            "    assert httpx.Client(transport=transport).get('http://app/').status_code == 200\n",
+        },
+        pyproject="",
+        base=False,
+    )
+
+    report = unwrap(full_remediation(target=str(root), return_state=True).result())
+
+    assert statuses(report) == dict.fromkeys(
+        ("foundation", "core_infrastructure", "service_integration", "final_validation"),
+        "passed",
+    )
+    by_name = {p.name: p for p in report.phases}
+    assert by_name["foundation"].suite.selection == ["tests/test_math.py"]
+    assert by_name["core_infrastructure"].suite.selection == ["tests/test_client.py"]
+    assert by_name["service_integration"].reason.startswith("nothing to gate: no test file")
+    assert by_name["final_validation"].suite.executed_tests == 2
+
+
 def test_a_conftest_that_does_not_import_errors_the_phase(make_target) -> None:
     root = make_target({"tests/conftest.py": "import module_that_is_not_installed\n"})
     report = unwrap(

@@ -182,7 +182,7 @@ def check_auth_paths(target: TargetConfig) -> CheckResult:
     except SelectionNotRunnable as exc:
         return _result(
             CheckStatus.WARNING,
-            f"not checked: {exc}; set [tool.remediation.phases.service_integration] paths",
+            f"not checked: {exc}",
         )
     except RunnerError as exc:
         return _result(CheckStatus.FAILED, str(exc))

@@ -83,10 +83,12 @@ def run_instrumented(
     """Run `phase`'s existing paths with `plugins` injected; each env in `record_envs` names a
     fresh file whose records come back. Raises SelectionNotRunnable, RunnerError."""
     selection = resolve_selection(target, phase)
+    if selection.empty_reason is not None:
+        raise SelectionNotRunnable(f"phase {phase} selects nothing: {selection.empty_reason}")
     if not selection.runnable:
         raise SelectionNotRunnable(
             f"none of phase {phase}'s paths exist in {target.root} "
-            f"({', '.join(selection.configured)})"
+            f"({', '.join(selection.configured)}); set [tool.remediation.phases.{phase}] paths"
         )
     config = target.phase(phase)
     plugin_args = [arg for plugin in plugins for arg in ("-p", plugin)]

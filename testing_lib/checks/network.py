@@ -59,7 +59,7 @@ def check_no_real_network(target: TargetConfig) -> CheckResult:
     except SelectionNotRunnable as exc:
         return _result(
             CheckStatus.WARNING,
-            f"not checked: {exc}; set [tool.remediation.phases.service_integration] paths",
+            f"not checked: {exc}",
         )
     except RunnerError as exc:
         return _result(CheckStatus.FAILED, str(exc))

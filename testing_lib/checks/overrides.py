@@ -68,7 +68,7 @@ def check_override_leaks(target: TargetConfig) -> CheckResult:
     except SelectionNotRunnable as exc:
         return _result(
             CheckStatus.WARNING,
-            f"not checked: {exc}; set [tool.remediation.phases.final_validation] paths",
+            f"not checked: {exc}",
         )
     except RunnerError as exc:
         return _result(CheckStatus.FAILED, str(exc))

@@ -119,6 +119,9 @@ class TargetConfig(BaseModel):
     metadata: str | None = None
     session_dependency: str | None = None
     app: str | None = None
+    # Phases whose paths were chosen by classification (`testing_lib.derived_selection`):
+    # phase -> how, for the reports; an empty paths list there means "nothing to gate".
+    derived_selections: dict[PhaseName, str] = Field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -208,10 +211,14 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
                 raise TargetConfigError(f"{pyproject}: [tool.remediation] must be a table")
 
     if raw is None and not (root / "tests").is_dir():
-        raise TargetConfigError(
-            f"{root} has no [tool.remediation] table in pyproject.toml and no tests/ folder: "
-            "add [tool.remediation] with phase paths, or point at the project that holds tests/"
-        )
+        from testing_lib.derived_selection import has_test_modules
+
+        if not has_test_modules(root):
+            raise TargetConfigError(
+                f"{root} has no [tool.remediation] table in pyproject.toml, no tests/ folder "
+                "and no test module: add [tool.remediation] with phase paths, or point at the "
+                "project that holds the tests"
+            )
 
     try:
         parsed = RemediationTable.model_validate(raw or {})
@@ -222,6 +229,7 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
     for name, phase in phases.items():
         if "paths" not in phase.model_fields_set and name in parsed.phases:
             phases[name] = phase.model_copy(update={"paths": list(DEFAULT_PATHS[name])})
+    derived = _derive_unconfigured(root, parsed, phases)
 
     if python is not None:
         interpreter = resolve_interpreter(python, Path.cwd())
@@ -240,4 +248,26 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
         metadata=parsed.metadata,
         session_dependency=parsed.session_dependency,
         app=parsed.app,
+        derived_selections=derived,
     )
+
+
+def _derive_unconfigured(
+    root: Path, parsed: RemediationTable, phases: dict[PhaseName, PhaseConfig]
+) -> dict[PhaseName, str]:
+    """Phases left on their default folders, none of which exists, select by classification
+    (`testing_lib.derived_selection`); updates `phases`, returns phase -> description."""
+    defaulted = [
+        name
+        for name in PHASE_ORDER
+        if DEFAULT_PATHS[name]
+        and (name not in parsed.phases or "paths" not in parsed.phases[name].model_fields_set)
+    ]
+    from testing_lib.derived_selection import derive_selections, organized_layout_missing
+
+    if not defaulted or not organized_layout_missing(root, defaulted):
+        return {}
+    derived = derive_selections(root, defaulted)
+    for name, selection in derived.items():
+        phases[name] = phases[name].model_copy(update={"paths": list(selection.files)})
+    return {name: selection.description for name, selection in derived.items()}

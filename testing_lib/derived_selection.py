@@ -1,0 +1,122 @@
+"""Phase selections for a suite that is not laid out as tests/unit, tests/integration/<area>.
+
+The default phase paths name the organized layout (`tests/unit`, `tests/integration/api`,
+...). A target that configures no phase paths and has none of those folders (a flat
+`tests/`, tests beside the code, a package's own layout) would gate its first three phases
+on nothing. Instead each of them selects the test files that `remediate organize` would move
+into its default folders: the organizer's classification (category and area, from imports,
+fixtures and calls), wherever the files lie now. final_validation keeps the whole suite.
+
+The audit behind it reads files only (no interpreter, no import). Its answer is kept per
+target for as long as no discovered file changes (paths, sizes and mtimes), so a run that
+loads its configuration several times audits once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from testing_lib.config.phases import DEFAULT_PATHS, PhaseName
+from testing_lib.organizer.audit import run_audit
+from testing_lib.organizer.discovery import discover
+from testing_lib.organizer.models import TestFileInfo
+from testing_lib.organizer.pytest_settings import read_pytest_settings
+
+logger = logging.getLogger(__name__)
+
+Signature = tuple[tuple[str, int, int], ...]
+
+_cache: dict[Path, tuple[Signature, list[TestFileInfo]]] = {}
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DerivedSelection:
+    """A phase's test files chosen by classification, and how to say so."""
+
+    files: tuple[str, ...]
+    description: str
+
+
+def organized_layout_missing(root: Path, phases: Iterable[PhaseName]) -> bool:
+    """True when none of these phases' default folders exists under `root`."""
+    return not any((root / path).exists() for phase in phases for path in DEFAULT_PATHS[phase])
+
+
+def _signature(root: Path) -> tuple[Signature, bool]:
+    """(paths, sizes and mtimes of the files the audit reads; whether there are test modules)."""
+    found = discover(root, read_pytest_settings(root))
+    entries = []
+    for relative in found.audited:
+        try:
+            stat = (root / relative).stat()
+        except OSError:
+            continue
+        entries.append((relative, stat.st_size, stat.st_mtime_ns))
+    return tuple(entries), bool(found.test_modules)
+
+
+def _classified_files(root: Path) -> list[TestFileInfo]:
+    signature, _ = _signature(root)
+    with _cache_lock:
+        cached = _cache.get(root)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+    files = [f for f in run_audit(root, with_duplicates=False).report.files if f.kind == "test"]
+    with _cache_lock:
+        _cache[root] = (signature, files)
+    return files
+
+
+def has_test_modules(root: Path) -> bool:
+    """Whether pytest's file patterns match any module under `root`."""
+    return _signature(root)[1]
+
+
+def _wanted(path: str) -> tuple[str, str | None]:
+    """`tests/unit` -> ("unit", None); `tests/integration/api` -> ("integration", "api")."""
+    parts = path.split("/")[1:]
+    return parts[0], (parts[1] if len(parts) > 1 else None)
+
+
+def _describe(phase: PhaseName) -> str:
+    kinds = []
+    for path in DEFAULT_PATHS[phase]:
+        category, area = _wanted(path)
+        kinds.append(f"{area} {category}" if area else category)
+    return " or ".join(kinds) + " tests"
+
+
+def derive_selections(root: Path, phases: Sequence[PhaseName]) -> dict[PhaseName, DerivedSelection]:
+    """For each phase, the test files the organizer classifies into its default folders."""
+    files = _classified_files(root)
+    derived: dict[PhaseName, DerivedSelection] = {}
+    for phase in phases:
+        wanted = [_wanted(path) for path in DEFAULT_PATHS[phase]]
+        chosen = tuple(
+            sorted(
+                info.path
+                for info in files
+                if any(
+                    info.category == category and (area is None or info.functionality == area)
+                    for category, area in wanted
+                )
+            )
+        )
+        kinds = _describe(phase)
+        description = (
+            f"{len(chosen)} test file(s) classified as {kinds}"
+            if chosen
+            else f"no test file is classified as {kinds}"
+        ) + (
+            f" (no {', '.join(DEFAULT_PATHS[phase])} folder: the phases select by the "
+            "organizer's classification; set [tool.remediation.phases."
+            f"{phase}] paths to choose)"
+        )
+        derived[phase] = DerivedSelection(files=chosen, description=description)
+        logger.info("phase %s selects %s", phase, description)
+    return derived
