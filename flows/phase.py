@@ -90,6 +90,20 @@ def run_phase(
         return _phase(config, phase, run_id, shards)
 
 
+def _run_checks(config: TargetConfig, phase: PhaseName, *, after_gate: bool) -> list[CheckResult]:
+    """The phase's checks that run before the gate, or those that run after it."""
+    checks: list[CheckResult] = []
+    for check in phase_checks(phase):
+        if check.after_gate is not after_gate:
+            continue
+        state = run_check(check.name, phase, config, return_state=True)
+        if state.is_completed():
+            checks.append(state.result())
+        else:
+            checks.append(crashed_check(check.name, state.message))
+    return checks
+
+
 def _phase(
     config: TargetConfig, phase: PhaseName, run_id: str | None, shards: int | None
 ) -> PhaseReport:
@@ -97,13 +111,7 @@ def _phase(
     run_id = run_id or new_run_id()
     started = datetime.now(UTC)
 
-    checks: list[CheckResult] = []
-    for check in phase_checks(phase):
-        state = run_check(check.name, phase, config, return_state=True)
-        if state.is_completed():
-            checks.append(state.result())
-        else:
-            checks.append(crashed_check(check.name, state.message))
+    checks = _run_checks(config, phase, after_gate=False)
 
     out_dir = phase_dir(config.root, run_id, phase)
     shard_count = shards or config.phase(phase).shards
@@ -120,6 +128,7 @@ def _phase(
             suite = gate_state.result()
         else:
             crash = f"the pytest gate crashed: {gate_state.message}"
+    checks += _run_checks(config, phase, after_gate=True)
     if nothing is not None:
         status, reason = decide_empty_gate(checks, nothing)
     elif suite is not None:

@@ -47,6 +47,9 @@ def test_all_four_phases_pass_and_the_report_is_saved(make_target) -> None:
     assert report.phases[-1].suite is not None
     assert report.phases[-1].suite.passed_tests == 6  # the whole suite
     assert report.phases[0].checks[0].name == "test environment"
+    (performance,) = [c for c in report.phases[-1].checks if c.name == "performance thresholds"]
+    assert performance.data["run_id"] == f"{report.run_id}-final_validation"  # its own gate's
+    assert performance.data["tests"] == 6
     saved = RemediationReport.model_validate_json((only_run(root) / "report.json").read_text())
     assert saved.run_id == report.run_id
     assert statuses(saved) == statuses(report)

@@ -14,3 +14,6 @@ class PhaseCheck:
     name: str
     description: str
     run: Callable[[TargetConfig], CheckResult]
+    # Runs after the phase's pytest gate (it reads what the gate wrote, e.g. its metrics);
+    # the others run before it.
+    after_gate: bool = False

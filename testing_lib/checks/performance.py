@@ -66,4 +66,5 @@ PERFORMANCE_CHECK = PhaseCheck(
     name=NAME,
     description="tests stay within the configured time, memory, SQL and HTTP thresholds",
     run=check_performance,
+    after_gate=True,  # judges the metrics of this phase's own gate run
 )
