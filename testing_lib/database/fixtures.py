@@ -161,11 +161,15 @@ def _remediation_unisolated_session_guard(
     request: pytest.FixtureRequest,
 ) -> Iterator[None]:
     """Make the configured session dependency fail loudly for tests without isolated_db."""
-    settings: DatabaseSettings = request.getfixturevalue("remediation_database_settings")
-    if settings.session_dependency is None or settings.app is None:
+    configured = load_database_settings(request.config)  # cheap: every test runs this
+    if configured.session_dependency is None or configured.app is None:
         yield
         return
     if "isolated_db" in request.fixturenames:
+        yield
+        return
+    settings: DatabaseSettings = request.getfixturevalue("remediation_database_settings")
+    if settings.session_dependency is None or settings.app is None:
         yield
         return
     target = request.getfixturevalue("remediation_session_override_target")

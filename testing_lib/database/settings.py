@@ -61,6 +61,13 @@ def read_database_settings(rootpath: Path) -> DatabaseSettings:
     )
 
 
+_SETTINGS_KEY = pytest.StashKey[DatabaseSettings]()
+
+
 def load_database_settings(config: pytest.Config) -> DatabaseSettings:
-    """The database settings of the project pytest runs in (its rootdir's pyproject.toml)."""
-    return read_database_settings(config.rootpath)
+    """The database settings of the project pytest runs in (its rootdir's pyproject.toml),
+    read once per session."""
+    settings = config.stash.get(_SETTINGS_KEY, None)
+    if settings is None:
+        settings = config.stash[_SETTINGS_KEY] = read_database_settings(config.rootpath)
+    return settings

@@ -38,21 +38,21 @@ def pytest_runtest_makereport(
 
 
 @pytest.fixture(autouse=True)
-def remediation_network_guard(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[NetworkGuard | None]:
+def remediation_network_guard(request: pytest.FixtureRequest) -> Iterator[NetworkGuard | None]:
     """Refuse non-loopback traffic (None when the project has not opted in).
 
     A test that swallowed the refusal and passed still fails here, naming the URLs; a test
-    that expects a refusal can clear `remediation_network_guard.blocked`.
+    that expects a refusal can clear `remediation_network_guard.blocked`. (Its own
+    MonkeyPatch, made only when the guard is on: every test runs this fixture.)
     """
     settings = project_settings(request.config)
     if not (settings.active and settings.testing.services.mock_external_services):
         yield None
         return
-    guard = NetworkGuard()
-    guard.install(monkeypatch)
-    yield guard
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        guard = NetworkGuard()
+        guard.install(monkeypatch)
+        yield guard
     if guard.blocked and not request.node.stash.get(_CALL_FAILED, False):
         pytest.fail(
             "the test reached for the network (mock it with respx or mock_openfda_service): "
