@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from testing_lib.config.phases import PHASE_ORDER
 from testing_lib.performance.metrics import TestPerformanceMetrics
 from testing_lib.storage import STATE_DIR
 
@@ -224,13 +225,17 @@ class MetricsStore:
         self, *, since: str | None = None, factor: float = 3.0, min_delta_ms: float = 5.0
     ) -> list[Trend]:
         """Tests of the latest run at least `factor` times slower than in run `since`
-        (default: the run before the latest) and slower by at least `min_delta_ms`."""
+        (default: the run before the latest; for an engine gate's run, `<run>-<phase>`, the
+        previous run of the same phase) and slower by at least `min_delta_ms`."""
         runs = self.runs()
         if len(runs) < 2 and since is None:
             return []
         latest = runs[-1]
         if since is None:
-            baseline = runs[-2].run_id
+            found = _previous_of_kind(runs)
+            if found is None:
+                return []
+            baseline = found
         elif any(r.run_id == since for r in runs):
             baseline = since
         else:
@@ -256,3 +261,15 @@ class MetricsStore:
                 )
             )
         return sorted(trends, key=lambda t: -t.ratio)
+
+
+def _previous_of_kind(runs: list[RunInfo]) -> str | None:
+    """The run to compare the latest with: for an engine gate's run (`<run>-<phase>`) the
+    previous run of that phase, else the previous run."""
+    latest = runs[-1].run_id
+    for phase in PHASE_ORDER:
+        suffix = f"-{phase}"
+        if latest.endswith(suffix):
+            earlier = [r.run_id for r in runs[:-1] if r.run_id.endswith(suffix)]
+            return earlier[-1] if earlier else None
+    return runs[-2].run_id

@@ -100,3 +100,19 @@ def test_an_unknown_baseline_run_names_the_recent_ones(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="no run 'nope'.*recent runs: run-1"):
         store.trends(since="nope")
+
+
+def test_an_engine_gate_run_is_compared_with_the_same_phase_of_the_run_before(
+    tmp_path: Path,
+) -> None:
+    store = MetricsStore(tmp_path / "metrics.sqlite")
+    _record(store, "r1-core_infrastructure", 0, ("t", 10))
+    _record(store, "r1-final_validation", 1, ("t", 10))
+    assert store.trends() == []  # the first final_validation has no earlier one to compare
+    _record(store, "r2-core_infrastructure", 2, ("t", 50))  # the slow-down
+    assert [t.since_run for t in store.trends()] == ["r1-core_infrastructure"]
+
+    _record(store, "r2-final_validation", 3, ("t", 40))
+
+    (trend,) = store.trends()
+    assert (trend.since_run, trend.before_ms, trend.now_ms) == ("r1-final_validation", 10, 40)
