@@ -1,11 +1,11 @@
 """Phase selections for a suite that is not laid out as tests/unit, tests/integration/<area>.
 
 The default phase paths name the organized layout (`tests/unit`, `tests/integration/api`,
-...). A target that configures no phase paths and has none of those folders (a flat
-`tests/`, tests beside the code, a package's own layout) would gate its first three phases
-on nothing. Instead each of them selects the test files that `remediate organize` would move
-into its default folders: the organizer's classification (category and area, from imports,
-fixtures and calls), wherever the files lie now. final_validation keeps the whole suite.
+...). A phase left on those defaults whose folders do not exist (a flat `tests/`, tests
+beside the code, `tests/integration` without area folders) would gate on nothing. Instead
+it selects the test files that `remediate organize` would move into its default folders:
+the organizer's classification (category and area, from imports, fixtures and calls),
+wherever the files lie now. final_validation keeps the whole suite.
 
 The audit behind it reads files only (no interpreter, no import). Its answer is kept per
 target for as long as no discovered file changes (paths, sizes and mtimes), so a run that

@@ -59,7 +59,14 @@ def test_a_folder_without_any_test_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_organized_layout_keeps_its_folders(tmp_path: Path) -> None:
-    root = _target(tmp_path, {"tests/unit/test_math.py": UNIT, "tests/test_client.py": API})
+    root = _target(
+        tmp_path,
+        {
+            "tests/unit/test_math.py": UNIT,
+            "tests/integration/api/test_client.py": API,
+            "tests/integration/services/test_more.py": API,
+        },
+    )
 
     config = load_target_config(root)
 
@@ -68,6 +75,18 @@ def test_an_organized_layout_keeps_its_folders(tmp_path: Path) -> None:
         "tests/integration/api",
         "tests/integration/database",
     ]
+
+
+def test_only_the_phases_whose_folders_are_missing_select_by_classification(
+    tmp_path: Path,
+) -> None:
+    root = _target(tmp_path, {"tests/unit/test_math.py": UNIT, "tests/test_client.py": API})
+
+    config = load_target_config(root)
+
+    assert config.phase("foundation").paths == ["tests/unit"]
+    assert config.phase("core_infrastructure").paths == ["tests/test_client.py"]
+    assert set(config.derived_selections) == {"core_infrastructure", "service_integration"}
 
 
 def test_configured_paths_are_never_replaced(tmp_path: Path) -> None:

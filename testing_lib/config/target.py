@@ -255,19 +255,21 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
 def _derive_unconfigured(
     root: Path, parsed: RemediationTable, phases: dict[PhaseName, PhaseConfig]
 ) -> dict[PhaseName, str]:
-    """Phases left on their default folders, none of which exists, select by classification
-    (`testing_lib.derived_selection`); updates `phases`, returns phase -> description."""
-    defaulted = [
+    """Each phase left on its default folders, none of which exists, selects by
+    classification (`testing_lib.derived_selection`); updates `phases`, returns
+    phase -> description."""
+    from testing_lib.derived_selection import derive_selections, organized_layout_missing
+
+    missing = [
         name
         for name in PHASE_ORDER
         if DEFAULT_PATHS[name]
         and (name not in parsed.phases or "paths" not in parsed.phases[name].model_fields_set)
+        and organized_layout_missing(root, [name])
     ]
-    from testing_lib.derived_selection import derive_selections, organized_layout_missing
-
-    if not defaulted or not organized_layout_missing(root, defaulted):
+    if not missing:
         return {}
-    derived = derive_selections(root, defaulted)
+    derived = derive_selections(root, missing)
     for name, selection in derived.items():
         phases[name] = phases[name].model_copy(update={"paths": list(selection.files)})
     return {name: selection.description for name, selection in derived.items()}
