@@ -148,7 +148,7 @@ class ForkWorker:
         """Start pytest, wait for its collection, return what it collected."""
         if not self.root.is_dir():
             raise RunnerError(f"Cannot validate isolation in {self.root}: it is not a directory")
-        require_pytest(self.python, need_timeout=False)
+        info = require_pytest(self.python, need_timeout=False)
         # AF_UNIX paths are limited to ~100 bytes: keep the directory short.
         self._scratch = Path(tempfile.mkdtemp(prefix="rem-iso-"))
         socket_path = self._scratch / "w.sock"
@@ -167,6 +167,9 @@ class ForkWorker:
                 "pytest",
                 *WORKER_ARGS,
                 *self.extra_args,
+                # The worker forks its own runs: `-n` in the target's addopts (or pytest_args)
+                # would hand them to xdist; the last -n wins.
+                *(("-n", "0") if info.has_pytest_xdist else ()),
                 "--",
                 *self.selection,
             ]

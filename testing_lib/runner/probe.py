@@ -41,6 +41,7 @@ print(json.dumps({
     "pytest_import_error": pytest_import_error,
     "has_pytest_timeout": has("pytest_timeout"),
     "has_pytest_asyncio": has("pytest_asyncio"),
+    "has_pytest_xdist": has("xdist"),
     "has_testing_lib": has("testing_lib"),
 }))
 """
@@ -55,6 +56,7 @@ class InterpreterInfo(BaseModel):
     pytest_import_error: str | None = None
     has_pytest_timeout: bool
     has_pytest_asyncio: bool
+    has_pytest_xdist: bool = False
     has_testing_lib: bool
 
     @property

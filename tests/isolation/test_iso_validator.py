@@ -388,3 +388,25 @@ def test_a_hanging_test_ends_the_validation_at_its_time_limit_and_leaves_no_proc
     assert "timeout_s" in report.error
     assert not report.passed
     assert set(psutil.Process().children(recursive=True)) - before == set()
+
+
+def test_a_suite_that_runs_under_xdist_by_default_is_validated(make_suite: MakeSuite) -> None:
+    root = make_suite(
+        {
+            "test_cache.py": """
+                CACHE = {}
+
+                def test_reads_an_empty_cache():
+                    assert CACHE == {}
+
+                def test_warms_the_cache():
+                    CACHE["user"] = 1
+            """,
+        }
+    )
+    (root / "pytest.ini").write_text("[pytest]\naddopts = -n 2\n", encoding="utf-8")
+
+    report = TestIsolationValidator(root, orders=2, seed=1).validate_isolation()
+
+    assert report.error is None
+    assert report.order_dependent_tests == ["test_cache.py::test_reads_an_empty_cache"]
