@@ -28,14 +28,14 @@ from testing_lib.ci.profiles import PROFILE_NAMES, CIProfile, ProfileName, build
 from testing_lib.exceptions import RunnerError
 from testing_lib.results import TestStatus, TestSuiteResult
 from testing_lib.runner import run_pytest
+from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
 
 logger = logging.getLogger(__name__)
 
 LAUNCHER = Path(__file__).resolve().parent / "_launcher.py"
 PROFILE_PLUGIN = "remediation_profile"
 PROFILE_FILE_ENV = "REMEDIATION_PROFILE_FILE"
-NET_GUARD_PLUGIN = "remediation_netguard"
-NET_GUARD_ENV = "REMEDIATION_NET_GUARD"
+NET_GUARD_PLUGIN = "remediation_network"
 
 
 class ChangedTest(BaseModel):
@@ -236,7 +236,9 @@ class CICDValidator:
                     "pytest process and everything it starts"
                 )
             else:
-                env[NET_GUARD_ENV] = "1"
+                # The "no real network" check's guard; its records of refusals are kept
+                # with the profile's scratch files.
+                env[NETWORK_FILE_ENV] = str(scratch / "network.jsonl")
                 args = ["-p", NET_GUARD_PLUGIN, *args]
                 mechanisms.append(
                     "socket guard in the pytest process (no namespace permitted here): "

@@ -15,7 +15,6 @@ from testing_lib.runner.runner import INJECT_DIR
 INJECTED = [
     INJECT_DIR / "remediation_order.py",
     INJECT_DIR / "remediation_profile.py",
-    INJECT_DIR / "remediation_netguard.py",
     LAUNCHER,
 ]
 

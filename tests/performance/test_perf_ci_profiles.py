@@ -155,3 +155,57 @@ def test_profiles_are_described_not_simulated(tmp_path: Path) -> None:
     spec = CICDValidator(tmp_path).simulate_cicd_environment("constrained")
 
     assert (spec["cpus"], spec["memory_limit_mb"], spec["private_tmp"]) == (1, 2048, True)
+
+
+def _local_non_loopback_address() -> str | None:
+    """This machine's address on its default route (a UDP connect sends no packet)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
+def test_without_a_network_namespace_the_offline_profile_guards_the_sockets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import testing_lib.ci.validator as validator_module
+
+    address = _local_non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to connect to")
+    monkeypatch.setattr(validator_module, "can_create_network_namespace", lambda: False)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    # A server of this machine on a non-loopback address: the baseline reaches it, with no
+    # packet leaving the machine; under the guard the connect is refused before it is made.
+    (tmp_path / "test_network.py").write_text(
+        textwrap.dedent(
+            f"""
+            import socket
+
+            import pytest
+
+            def test_a_non_loopback_address_is_refused():
+                with socket.create_server(("0.0.0.0", 0)) as server:
+                    port = server.getsockname()[1]
+                    with pytest.raises(ConnectionRefusedError, match="{address}"):
+                        socket.create_connection(("{address}", port), timeout=5).close()
+
+            def test_loopback_still_works():
+                with socket.create_server(("127.0.0.1", 0)) as server:
+                    port = server.getsockname()[1]
+                    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            """
+        )
+    )
+
+    _baseline, offline = CICDValidator(
+        tmp_path, python=sys.executable, profiles=["offline"]
+    ).validate_cicd_compatibility()
+
+    assert "socket guard" in offline.mechanisms[0]
+    assert changed(offline) == {"test_a_non_loopback_address_is_refused": FIXED}
