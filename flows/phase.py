@@ -17,6 +17,7 @@ from flows.outcomes import PhaseNotPassed
 from tasks.artifacts import publish_phase_artifacts
 from tasks.checks import crashed_check, phase_checks, run_check
 from tasks.gate import run_gate, run_gate_shard
+from testing_lib.checks.instrumented import shared_runs
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.gate import decide_empty_gate, decide_gate
@@ -111,7 +112,8 @@ def _phase(
     run_id = run_id or new_run_id()
     started = datetime.now(UTC)
 
-    checks = _run_checks(config, phase, after_gate=False)
+    with shared_runs():  # checks that observe the same instrumented run share it
+        checks = _run_checks(config, phase, after_gate=False)
 
     out_dir = phase_dir(config.root, run_id, phase)
     shard_count = shards or config.phase(phase).shards

@@ -32,9 +32,10 @@ from typing import Any
 
 from testing_lib.checks.base import PhaseCheck
 from testing_lib.checks.instrumented import (
+    SERVICE_OBSERVERS,
     SelectionNotRunnable,
     not_run_reason,
-    run_instrumented,
+    observe,
 )
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
@@ -45,7 +46,6 @@ from testing_lib.runner.process import run_captured
 from testing_lib.runner.runner import INJECT_DIR
 
 NAME = "auth token paths"
-PLUGIN = "remediation_requests"
 ROUTES_SCRIPT = INJECT_DIR / "remediation_routes.py"
 TIMEOUT_S = 120.0
 MAX_LISTED = 12
@@ -172,12 +172,11 @@ def check_auth_paths(target: TargetConfig) -> CheckResult:
             routes=[route.label for route in routes],
         )
     try:
-        run = run_instrumented(
+        run = observe(
             target,
             "service_integration",
-            record_envs=[REQUESTS_FILE_ENV],
-            plugins=[PLUGIN],
-            suite_name="service_integration-auth-paths",
+            SERVICE_OBSERVERS,
+            suite_name="service_integration-observed",
         )
     except SelectionNotRunnable as exc:
         return _result(

@@ -4,6 +4,10 @@ The phase checks that observe tests (network attempts, requests per route, overr
 run the phase's selection once more, through `run_pytest` with the target's own interpreter,
 adding `-p <plugin>` for stdlib-only plugins in `runner/_inject/` and an environment variable
 naming a JSON-lines file each plugin appends to.
+
+Checks of one phase that observe the same run share it: each asks `observe` for the phase's
+whole set of observers, and within `shared_runs()` (the phase flow's checks) the first ask
+runs pytest and the others read the same records. Outside that block every ask runs.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,8 @@ from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import run_pytest
+from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
+from testing_lib.runner._inject.remediation_requests import REQUESTS_FILE_ENV
 from testing_lib.selection import resolve_selection
 
 
@@ -123,3 +130,52 @@ def not_run_reason(run: InstrumentedRun) -> str | None:
     return f"the selection ran no test (exit {suite.exit_code}){detail}" + (
         f": {tail[0]}" if tail else ""
     )
+
+
+@dataclass(frozen=True)
+class Observer:
+    """An injected recording plugin and the variable naming the file it appends to."""
+
+    plugin: str
+    record_env: str
+
+
+# service_integration's observing checks ("no real network", "auth token paths"): one run.
+SERVICE_OBSERVERS: tuple[Observer, ...] = (
+    Observer("remediation_network", NETWORK_FILE_ENV),
+    Observer("remediation_requests", REQUESTS_FILE_ENV),
+)
+
+_SharedRuns = dict[tuple[PhaseName, tuple[Observer, ...]], InstrumentedRun]
+_shared: ContextVar[_SharedRuns | None] = ContextVar("remediation_shared_runs", default=None)
+
+
+@contextmanager
+def shared_runs() -> Iterator[None]:
+    """Within this block, `observe` runs each (phase, observers) once."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def observe(
+    target: TargetConfig, phase: PhaseName, observers: Sequence[Observer], *, suite_name: str
+) -> InstrumentedRun:
+    """`phase`'s selection run with every one of `observers` injected (shared within
+    `shared_runs()`). Raises SelectionNotRunnable, RunnerError (neither is kept)."""
+    scope = _shared.get()
+    key = (phase, tuple(observers))
+    if scope is not None and key in scope:
+        return scope[key]
+    run = run_instrumented(
+        target,
+        phase,
+        record_envs=[o.record_env for o in observers],
+        plugins=[o.plugin for o in observers],
+        suite_name=suite_name,
+    )
+    if scope is not None:
+        scope[key] = run
+    return run

@@ -16,9 +16,10 @@ from typing import Any
 
 from testing_lib.checks.base import PhaseCheck
 from testing_lib.checks.instrumented import (
+    SERVICE_OBSERVERS,
     SelectionNotRunnable,
     not_run_reason,
-    run_instrumented,
+    observe,
 )
 from testing_lib.config.target import TargetConfig
 from testing_lib.exceptions import RunnerError
@@ -26,7 +27,6 @@ from testing_lib.report import CheckResult, CheckStatus
 from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
 
 NAME = "no real network"
-PLUGIN = "remediation_network"
 MAX_LISTED = 10
 
 
@@ -49,12 +49,11 @@ def group_attempts(records: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def check_no_real_network(target: TargetConfig) -> CheckResult:
     try:
-        run = run_instrumented(
+        run = observe(
             target,
             "service_integration",
-            record_envs=[NETWORK_FILE_ENV],
-            plugins=[PLUGIN],
-            suite_name="service_integration-network",
+            SERVICE_OBSERVERS,
+            suite_name="service_integration-observed",
         )
     except SelectionNotRunnable as exc:
         return _result(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from testing_lib.checks import (
     check_auth_paths,
@@ -201,3 +204,39 @@ def test_old_app_clients_fail_the_http_patterns_check_with_the_fix(tmp_path: Pat
     assert result.status is CheckStatus.FAILED
     assert "tests/test_old.py:6 httpx.AsyncClient(app=...)" in result.details
     assert "remediate fix http-clients" in result.details
+
+
+def test_the_two_service_checks_share_one_run_within_a_phase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testing_lib.checks import instrumented
+
+    root = _target(
+        tmp_path,
+        'app = "demo_app:app"\n[tool.remediation.phases.service_integration]\npaths = ["tests"]\n',
+        {
+            "demo_app.py": DEMO_APP,
+            "tests/test_auth.py": AUTH_TESTS,
+            "tests/test_fda.py": QUIET_FETCH,
+        },
+    )
+    target = load_target_config(root)
+    runs: list[str] = []
+    real = instrumented.run_instrumented
+
+    def counted(*args: Any, **kwargs: Any) -> instrumented.InstrumentedRun:
+        runs.append(kwargs["suite_name"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(instrumented, "run_instrumented", counted)
+
+    with instrumented.shared_runs():
+        network = check_no_real_network(target)
+        auth = check_auth_paths(target)
+
+    assert runs == ["service_integration-observed"]  # one pytest run for both checks
+    assert network.status is CheckStatus.FAILED
+    assert "api.fda.gov" in network.details
+    assert auth.data["not_exercised"] == ["GET /admin"]
+    check_no_real_network(target)  # outside the block every check runs its own
+    assert len(runs) == 2
