@@ -9,12 +9,10 @@ thresholds are structured (`PerformanceFinding`), never printed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from testing_lib.config.testing import TestPerformanceConfig
-from testing_lib.performance.counters import Counters
 from testing_lib.performance.metrics import (
     PerformanceAnalysis,
     PerformanceFinding,
@@ -23,11 +21,7 @@ from testing_lib.performance.metrics import (
     findings_for,
     thresholds_of,
 )
-from testing_lib.runner._inject.remediation_monitor import memory_reader
-
-_MB = 1024 * 1024
-
-Sample = tuple[int, int, int, int, int, int]  # wall ns, cpu ns, rss, high-water rss, sql, http
+from testing_lib.runner._inject.remediation_monitor import Sample, Sampler, metrics_record
 
 
 class TestPerformanceMonitor:
@@ -40,42 +34,17 @@ class TestPerformanceMonitor:
         self.thresholds = thresholds_of(self.config)
         self.metrics: list[TestPerformanceMetrics] = []
         self.findings: list[PerformanceFinding] = []
-        self.counters = Counters()
-        self._memory, self._release = memory_reader()
+        self.sampler = Sampler()
+        self.counters = self.sampler.counters
 
     def start(self) -> Sample:
-        counters = self.counters
-        counters.install_available()
-        rss, maxrss = self._memory()
-        return (
-            time.perf_counter_ns(),
-            time.process_time_ns(),
-            rss,
-            maxrss,
-            counters.sql,
-            counters.http,
-        )
+        return self.sampler.sample()
 
     def stop(
         self, test_name: str, sample: Sample, outcome: str = "passed"
     ) -> TestPerformanceMetrics:
-        wall_end = time.perf_counter_ns()
-        cpu_end = time.process_time_ns()
-        rss_after, maxrss = self._memory()
-        wall, cpu, rss_before, maxrss_before, sql, http = sample
-        before_mb, after_mb = rss_before / _MB, rss_after / _MB
-        metrics = TestPerformanceMetrics(
-            test_name=test_name,
-            execution_time_ms=(wall_end - wall) / 1e6,
-            memory_usage_mb=after_mb - before_mb,
-            database_queries=self.counters.sql - sql,
-            http_requests=self.counters.http - http,
-            cpu_time_ms=(cpu_end - cpu) / 1e6,
-            rss_before_mb=before_mb,
-            rss_after_mb=after_mb,
-            peak_rss_mb=maxrss / _MB if maxrss > maxrss_before else max(before_mb, after_mb),
-            outcome=outcome,
-        )
+        after = self.sampler.sample()
+        metrics = TestPerformanceMetrics(**metrics_record(test_name, outcome, sample, after))
         self.metrics.append(metrics)
         found = findings_for(metrics, self.thresholds)
         if found:
@@ -103,5 +72,4 @@ class TestPerformanceMonitor:
         return [m for m in self.metrics if m.execution_time_ms > threshold_ms]
 
     def close(self) -> None:
-        self.counters.uninstall()
-        self._release()
+        self.sampler.close()

@@ -198,17 +198,21 @@ def memory_reader() -> tuple[Callable[[], tuple[int, int]], Callable[[], None]]:
     return (lambda: (int(memory_info().rss), _maxrss())), _nothing
 
 
-class Monitor:
-    """Measures each test of the session and appends the rows to `path`."""
+# wall ns, CPU ns, RSS bytes, high-water RSS bytes, SQL statements, HTTP requests so far
+Sample = tuple[int, int, int, int, int, int]
 
-    def __init__(self, path: str) -> None:
-        self.path = path
+
+class Sampler:
+    """Reads everything a test is measured by; a test's figures are two readings apart.
+
+    Shared by this plugin and `testing_lib.performance.TestPerformanceMonitor`.
+    """
+
+    def __init__(self) -> None:
         self.counters = Counters()
-        self.rows: list[tuple[Any, ...]] = []
-        self._outcomes: dict[str, str] = {}
         self._memory, self._release = memory_reader()
 
-    def start(self) -> tuple[int, int, int, int, int, int]:
+    def sample(self) -> Sample:
         counters = self.counters
         counters.install_available()
         rss, maxrss = self._memory()
@@ -221,32 +225,51 @@ class Monitor:
             counters.http,
         )
 
-    def stop(self, nodeid: str, sample: tuple[int, int, int, int, int, int]) -> None:
-        wall = time.perf_counter_ns()
-        cpu = time.process_time_ns()
-        rss, maxrss = self._memory()
-        counters = self.counters
-        self.rows.append(
-            (
-                nodeid,
-                self._outcomes.pop(nodeid, "passed"),
-                wall,
-                cpu,
-                rss,
-                maxrss,
-                counters.sql,
-                counters.http,
-                sample,
-            )
-        )
+    def close(self) -> None:
+        self.counters.uninstall()
+        self._release()
+
+
+def metrics_record(test_name: str, outcome: str, before: Sample, after: Sample) -> dict[str, Any]:
+    """One test's figures (the fields of `testing_lib.performance.TestPerformanceMetrics`)."""
+    wall0, cpu0, rss0, maxrss0, sql0, http0 = before
+    wall, cpu, rss, maxrss, sql, http = after
+    before_mb, after_mb = rss0 / _MB, rss / _MB
+    return {
+        "test_name": test_name,
+        "execution_time_ms": (wall - wall0) / 1e6,
+        "memory_usage_mb": after_mb - before_mb,
+        "database_queries": sql - sql0,
+        "http_requests": http - http0,
+        "cpu_time_ms": (cpu - cpu0) / 1e6,
+        "rss_before_mb": before_mb,
+        "rss_after_mb": after_mb,
+        # the high-water mark when the test raised it, else a lower bound of its peak
+        "peak_rss_mb": maxrss / _MB if maxrss > maxrss0 else max(before_mb, after_mb),
+        "outcome": outcome,
+    }
+
+
+class Monitor:
+    """Measures each test of the session and appends the rows to `path`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.sampler = Sampler()
+        self.rows: list[tuple[str, str, Sample, Sample]] = []
+        self._outcomes: dict[str, str] = {}
+
+    def stop(self, nodeid: str, before: Sample) -> None:
+        after = self.sampler.sample()
+        self.rows.append((nodeid, self._outcomes.pop(nodeid, "passed"), before, after))
         if len(self.rows) >= _FLUSH_EVERY:
             self.flush()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, Any, None]:
-        sample = self.start()
+        before = self.sampler.sample()
         yield  # an old-style wrapper: runs on with any pytest, and never raises here
-        self.stop(item.nodeid, sample)
+        self.stop(item.nodeid, before)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.failed:
@@ -281,28 +304,11 @@ class Monitor:
 
     def close(self) -> None:
         self.flush()
-        self.counters.uninstall()
-        self._release()
+        self.sampler.close()
 
 
-def _line(row: tuple[Any, ...]) -> bytes:
-    nodeid, outcome, wall, cpu, rss, maxrss, sql, http, sample = row
-    wall0, cpu0, rss0, maxrss0, sql0, http0 = sample
-    before_mb, after_mb = rss0 / _MB, rss / _MB
-    record = {
-        "test_name": nodeid,
-        "execution_time_ms": (wall - wall0) / 1e6,
-        "memory_usage_mb": after_mb - before_mb,
-        "database_queries": sql - sql0,
-        "http_requests": http - http0,
-        "cpu_time_ms": (cpu - cpu0) / 1e6,
-        "rss_before_mb": before_mb,
-        "rss_after_mb": after_mb,
-        # the high-water mark when the test raised it, else a lower bound of its peak
-        "peak_rss_mb": maxrss / _MB if maxrss > maxrss0 else max(before_mb, after_mb),
-        "outcome": outcome,
-    }
-    return (json.dumps(record) + "\n").encode("utf-8")
+def _line(row: tuple[str, str, Sample, Sample]) -> bytes:
+    return (json.dumps(metrics_record(*row)) + "\n").encode("utf-8")
 
 
 def pytest_configure(config: pytest.Config) -> None:
