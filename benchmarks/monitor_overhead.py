@@ -4,8 +4,8 @@
 
 Runs a generated suite of N trivial tests four ways, each `--repeat` times (median):
 plain pytest; pytest with a no-op wrapper around each test's protocol (the cost of any
-per-test hook); pytest with the full monitor on (two clocks, two psutil RSS samples,
-getrusage, SQL and HTTP counters, one SQLite write at session end); pytest with the
+per-test hook); pytest with the full monitor on (the same readings as the injected one,
+one SQLite write at session end); pytest with the
 engine's injected `remediation_monitor` (two clocks, two reads of /proc/self/status, SQL
 and HTTP counters, JSON lines appended every 500 tests and at session end). Prints the
 per-test overhead of each over plain, and each monitor's own per-test cost measured
@@ -94,7 +94,7 @@ def injected_in_process_cost(root: Path, samples: int = 20000) -> float:
     monitor = Monitor(str(root / "in-process.jsonl"))
     start = time.perf_counter()
     for _ in range(samples):
-        monitor.stop("t", monitor.start())
+        monitor.stop("t", monitor.sampler.sample())
     monitor.close()
     return (time.perf_counter() - start) / samples * 1000
 
