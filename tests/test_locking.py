@@ -72,9 +72,17 @@ def test_a_run_left_behind_by_a_dead_engine_is_reaped_by_the_next_one(tmp_path: 
     with target_lock(tmp_path, wait_s=5):
         pass
     deadline = time.monotonic() + 10
-    while psutil.pid_exists(orphan) and psutil.Process(orphan).status() != psutil.STATUS_ZOMBIE:
+    while _running(orphan):
         assert time.monotonic() < deadline, f"orphan {orphan} still running"
         time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a process may vanish between two questions about it)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_unrelated_processes_under_the_target_are_left_alone(tmp_path: Path) -> None:

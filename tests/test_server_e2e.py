@@ -31,17 +31,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# What Prefect's own client retries: a busy server (its SQLite database locked under load)
+# answers 503 and the request did nothing.
+RETRIED_STATUSES = frozenset({429, 502, 503})
+
+
 class Api:
     def __init__(self, base: str) -> None:
         self.client = httpx.Client(base_url=base, timeout=30)
 
+    def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        for attempt in range(5):
+            response = self.client.request(method, path, json=body)
+            if response.status_code not in RETRIED_STATUSES:
+                break
+            time.sleep(1 + attempt)
+        return response
+
     def get(self, path: str) -> Any:
-        response = self.client.get(path)
+        response = self._send("GET", path)
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.client.post(path, json=body)
+        return self._send("POST", path, body)
 
     def deployment(self, flow: str, name: str) -> dict[str, Any]:
         return dict(self.get(f"/deployments/name/{flow}/{name}"))
