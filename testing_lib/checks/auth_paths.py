@@ -32,10 +32,9 @@ from typing import Any
 
 from testing_lib.checks.base import PhaseCheck
 from testing_lib.checks.instrumented import (
-    SERVICE_OBSERVERS,
-    SelectionNotRunnable,
+    NotObserved,
     not_run_reason,
-    observe,
+    observe_service_integration,
 )
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
@@ -171,20 +170,9 @@ def check_auth_paths(target: TargetConfig) -> CheckResult:
             "auth_dependencies",
             routes=[route.label for route in routes],
         )
-    try:
-        run = observe(
-            target,
-            "service_integration",
-            SERVICE_OBSERVERS,
-            suite_name="service_integration-observed",
-        )
-    except SelectionNotRunnable as exc:
-        return _result(
-            CheckStatus.WARNING,
-            f"not checked: {exc}",
-        )
-    except RunnerError as exc:
-        return _result(CheckStatus.FAILED, str(exc))
+    run = observe_service_integration(target)
+    if isinstance(run, NotObserved):
+        return _result(run.status, run.details)
     reason = not_run_reason(run)
     if reason or run.sessions(REQUESTS_FILE_ENV) == 0:
         return _result(

@@ -25,6 +25,8 @@ from typing import Any
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
+from testing_lib.exceptions import RunnerError
+from testing_lib.report import CheckStatus
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import run_pytest
 from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
@@ -179,3 +181,27 @@ def observe(
     if scope is not None:
         scope[key] = run
     return run
+
+
+@dataclass(frozen=True)
+class NotObserved:
+    """Why a check could not observe its phase's run: what to report instead."""
+
+    status: CheckStatus
+    details: str
+
+
+def observe_service_integration(target: TargetConfig) -> InstrumentedRun | NotObserved:
+    """service_integration's shared observed run (`SERVICE_OBSERVERS`), or why there is none:
+    a warning when the phase selects nothing runnable, a failure when pytest could not run."""
+    try:
+        return observe(
+            target,
+            "service_integration",
+            SERVICE_OBSERVERS,
+            suite_name="service_integration-observed",
+        )
+    except SelectionNotRunnable as exc:
+        return NotObserved(CheckStatus.WARNING, f"not checked: {exc}")
+    except RunnerError as exc:
+        return NotObserved(CheckStatus.FAILED, str(exc))

@@ -16,13 +16,11 @@ from typing import Any
 
 from testing_lib.checks.base import PhaseCheck
 from testing_lib.checks.instrumented import (
-    SERVICE_OBSERVERS,
-    SelectionNotRunnable,
+    NotObserved,
     not_run_reason,
-    observe,
+    observe_service_integration,
 )
 from testing_lib.config.target import TargetConfig
-from testing_lib.exceptions import RunnerError
 from testing_lib.report import CheckResult, CheckStatus
 from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
 
@@ -48,20 +46,9 @@ def group_attempts(records: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def check_no_real_network(target: TargetConfig) -> CheckResult:
-    try:
-        run = observe(
-            target,
-            "service_integration",
-            SERVICE_OBSERVERS,
-            suite_name="service_integration-observed",
-        )
-    except SelectionNotRunnable as exc:
-        return _result(
-            CheckStatus.WARNING,
-            f"not checked: {exc}",
-        )
-    except RunnerError as exc:
-        return _result(CheckStatus.FAILED, str(exc))
+    run = observe_service_integration(target)
+    if isinstance(run, NotObserved):
+        return _result(run.status, run.details)
     if run.sessions(NETWORK_FILE_ENV) == 0:
         return _result(
             CheckStatus.FAILED,
