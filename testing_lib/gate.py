@@ -1,21 +1,26 @@
 """The gate decision: does a phase's pytest run let later phases go on?
 
-Rules (ARCHITECTURE.md): timeout or an unusable pytest run -> errored; collection errors
--> failed; nothing executed -> failed; success rate under the threshold -> failed.
-A check that failed also fails the phase.
+Rules: a run that did not end as pytest ends a session (timeout, a signal, no
+session-finish record, interrupted, fewer tests finished than collected with no failure
+to explain it) or an unusable pytest run -> errored; collection errors -> failed; nothing
+executed -> failed; success rate under the threshold -> failed. A check that failed also
+fails the phase. Only a complete run can pass.
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import PhaseConfig
+from testing_lib.failure_lines import collection_error_line
 from testing_lib.report import CheckResult, CheckStatus, PhaseStatus
 from testing_lib.results import TestSuiteResult
 
 # pytest exit codes: 3 internal error, 4 usage error (a conftest that does not import ends here)
 _UNUSABLE_EXIT_CODES = {3, 4}
+_INTERRUPTED = 2
 
 
 def _tail(text: str, lines: int = 6) -> str:
@@ -38,6 +43,9 @@ def decide_gate(
             f"timed out after {phase.timeout_s:g}s{running}; {kept} test result(s) kept "
             "(raise timeout_s or set test_timeout_s for this phase)",
         )
+    incomplete = _incomplete_run(suite)
+    if incomplete is not None and suite.exit_code is not None and suite.exit_code < 0:
+        return PhaseStatus.ERRORED, incomplete
     if suite.exit_code in _UNUSABLE_EXIT_CODES and not suite.collection_errors:
         return (
             PhaseStatus.ERRORED,
@@ -45,13 +53,11 @@ def decide_gate(
             f"{_tail(suite.stderr_tail)}",
         )
     if suite.collection_errors:
-        first = suite.collection_errors[0]
-        message = _tail(first.message, 2)
-        return (
-            PhaseStatus.FAILED,
-            f"{len(suite.collection_errors)} collection error(s), first in {first.nodeid}: "
-            f"{message}",
-        )
+        count = len(suite.collection_errors)
+        first = collection_error_line(suite.collection_errors[0])
+        return PhaseStatus.FAILED, f"{count} collection error(s), first: {first}"
+    if incomplete is not None:
+        return PhaseStatus.ERRORED, incomplete
     if suite.executed_tests == 0:
         where = ", ".join(phase.paths) or "the whole suite"
         skipped = f" ({suite.skipped_tests} skipped)" if suite.skipped_tests else ""
@@ -78,6 +84,37 @@ def decide_gate(
         f"{suite.passed_tests}/{suite.executed_tests} passed ({rate:.1f}% >= "
         f"{phase.min_success_rate:g}%)",
     )
+
+
+def _progress(suite: TestSuiteResult) -> str:
+    done = suite.total_tests
+    of = f" of {suite.collected}" if suite.collected is not None else ""
+    last = f"; last test started: {suite.running_test}" if suite.running_test else ""
+    return f"after {done}{of} test(s){last}"
+
+
+def _incomplete_run(suite: TestSuiteResult) -> str | None:
+    """Why the run did not end as a whole pytest session, or None when it did."""
+    code = suite.exit_code
+    if code is not None and code < 0:
+        try:
+            name = f" ({signal.Signals(-code).name})"
+        except ValueError:
+            name = ""
+        return f"pytest was killed by signal {-code}{name} {_progress(suite)}"
+    if suite.session_finished is False:
+        return (
+            f"pytest ended (exit code {code}) without finishing its session {_progress(suite)}: "
+            "something in the suite ended the process (os._exit, a crash)"
+        )
+    if code == _INTERRUPTED:
+        return f"pytest was interrupted (exit code 2) {_progress(suite)}"
+    if suite.collected is not None and suite.total_tests < suite.collected and not suite.failures():
+        return (
+            f"pytest finished only {suite.total_tests} of {suite.collected} collected test(s) "
+            f"(exit code {code}) and reported no failure that would stop it"
+        )
+    return None
 
 
 def _failed_checks(checks: Sequence[CheckResult]) -> str | None:

@@ -68,7 +68,10 @@ class TestSuiteResult(BaseModel):
     collection_errors: list[CollectionError] = Field(default_factory=list)
     exit_code: int | None = None
     timed_out: bool = False
-    running_test: str | None = None  # the test that was running when time ran out
+    running_test: str | None = None  # the last test started without a result (timeout, kill)
+    # False: pytest's session never reported its end (killed, crashed, os._exit);
+    # None: not known (a suite built without the runner's events).
+    session_finished: bool | None = None
     stderr_tail: str = ""
     command: list[str] = Field(default_factory=list)
     wall_time_s: float | None = None  # the pytest process, start to exit (or kill)

@@ -35,6 +35,9 @@ def merge_suites(
     # the others: report the most telling code (a failure or error), else 0, else 5.
     telling = [code for code in exit_codes if code not in (0, 5)]
     timed_out = [p for p in parts if p.timed_out]
+    unfinished = [p for p in parts if p.session_finished is False]
+    stopped = timed_out or unfinished
+    known = [p.session_finished for p in parts if p.session_finished is not None]
     return TestSuiteResult.from_results(
         suite_name,
         results,
@@ -45,7 +48,8 @@ def merge_suites(
         if telling
         else (0 if 0 in exit_codes else (5 if exit_codes else None)),
         timed_out=bool(timed_out),
-        running_test=timed_out[0].running_test if timed_out else None,
+        running_test=stopped[0].running_test if stopped else None,
+        session_finished=all(known) if known else None,
         stderr_tail="\n".join(p.stderr_tail for p in parts if p.exit_code not in (0, None))[-4000:],
     )
 

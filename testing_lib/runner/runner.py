@@ -124,6 +124,7 @@ def run_pytest(
         timed_out=outcome.timed_out,
         wall_time_s=wall_time_s,
         running_test=events.running_test,
+        session_finished=events.exitstatus is not None,
         stderr_tail=tail,
         command=command,
     )
