@@ -5,10 +5,12 @@ killed run never blocks the next one. It is re-entrant within a process (the ful
 its phase subflows share it). Another process waits up to `wait_s`, then gets
 `TargetBusyError` naming the holder.
 
-Every engine run on a target holds this lock, so when a process newly takes it, any pytest
-still running under the target with one of the engine's injected plugins was left behind
-by a run whose engine died (SIGKILL gives no chance to clean up): those process groups are
-killed before the new run starts.
+Each holder gets a token, written into the lock file and given (as
+``REMEDIATION_RUN_TOKEN``) to every process the engine starts for that target. A holder
+that ends normally clears the file; one that died (SIGKILL gives no chance to clean up)
+leaves its token there, and the next holder stops the processes that carry that token,
+and only those: a run on another target, even one nested inside this one, is never
+touched.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import signal
+import re
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -28,17 +32,26 @@ from typing import IO
 import psutil
 
 from testing_lib.exceptions import TestInfrastructureError
+from testing_lib.runner.lineage import RUN_TOKEN_ENV, run_token, stop_processes, tagged
 
 logger = logging.getLogger(__name__)
 
 LOCK_NAME = "run.lock"
-# The engine's injected plugins, as they appear on a pytest command line it started.
-_INJECTED = frozenset({"remediation_collector", "remediation_order", "remediation_profile"})
 DEFAULT_WAIT_S = float(os.environ.get("REMEDIATION_LOCK_WAIT_S", "60"))
 _POLL_S = 0.5
+_TOKEN = re.compile(r"\btoken (?P<token>[0-9a-f]{32})\b")
 
 _guard = threading.Lock()
-_held: dict[Path, tuple[IO[str], int]] = {}
+
+
+@dataclass
+class _Held:
+    handle: IO[str]
+    depth: int
+    token: str
+
+
+_held: dict[Path, _Held] = {}
 
 
 class TargetBusyError(TestInfrastructureError):
@@ -47,54 +60,43 @@ class TargetBusyError(TestInfrastructureError):
 
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
-    return handle.read().strip() or "unknown process"
+    text = _TOKEN.sub("", handle.read()).strip()
+    return text or "unknown process"
 
 
-def reap_orphans(root: Path) -> list[int]:
-    """Kill leftover engine-started pytest process groups under `root`; return their pids.
+def reap_orphans(root: Path, token: str) -> list[int]:
+    """Stop what a dead holder of `root`'s lock (with `token`) left running; return pids.
 
     Call only with the target's lock newly held: then no live run owns such a process.
     """
-    killed: list[int] = []
-    for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
+    left = tagged(RUN_TOKEN_ENV, token)
+    for process in left:
         try:
-            cmdline = process.info["cmdline"] or []
-            cwd = process.info["cwd"]
-            if process.pid == os.getpid() or not cwd or not _INJECTED.intersection(cmdline):
-                continue
-            if Path(cwd) != root and root not in Path(cwd).parents:
-                continue
-            group = os.getpgid(process.pid)
-            logger.warning(
-                "killing process group %d left behind under %s by a run that died: %s",
-                group,
-                root,
-                " ".join(cmdline)[:200],
-            )
-            os.killpg(group, signal.SIGKILL)
-            killed.append(process.pid)
-        except (psutil.Error, ProcessLookupError, PermissionError):
-            continue
-    return killed
+            command = " ".join(process.cmdline())[:200]
+        except psutil.Error:
+            command = "?"
+        logger.warning(
+            "stopping pid %d, left running under %s by a run that died: %s",
+            process.pid,
+            root,
+            command,
+        )
+    return stop_processes(left, grace_s=1.0)
 
 
 @contextmanager
 def target_lock(root: Path, *, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]:
     key = root.resolve()
     with _guard:
-        if key in _held:
-            handle, depth = _held[key]
-            _held[key] = (handle, depth + 1)
-            reentered = True
-        else:
-            reentered = False
-    if reentered:
+        held = _held.get(key)
+        if held is not None:
+            held.depth += 1
+    if held is not None:
         try:
             yield
         finally:
             with _guard:
-                handle, depth = _held[key]
-                _held[key] = (handle, depth - 1)
+                held.depth -= 1
         return
 
     path = key / ".remediation" / LOCK_NAME
@@ -108,20 +110,28 @@ def target_lock(root: Path, *, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    waited = f"; waited {wait_s:g}s" if wait_s > 0 else ""
                     raise TargetBusyError(
-                        f"another remediation run is using {key} ({_holder(handle)}); waited "
-                        f"{wait_s:g}s: let it finish, or stop it (its lock is {path})"
+                        f"another remediation run is using {key} ({_holder(handle)}){waited}: "
+                        f"let it finish, or stop it (its lock is {path})"
                     ) from None
                 time.sleep(_POLL_S)
-        reap_orphans(key)
+        handle.seek(0)
+        previous = _TOKEN.search(handle.read())
+        if previous:
+            reap_orphans(key, previous["token"])
+        token = uuid.uuid4().hex
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        handle.write(f"pid {os.getpid()} since {since} token {token}")
         handle.flush()
+        os.fsync(handle.fileno())
         with _guard:
-            _held[key] = (handle, 1)
+            _held[key] = _Held(handle=handle, depth=1, token=token)
         try:
-            yield
+            with run_token(key, token):
+                yield
         finally:
             with _guard:
                 del _held[key]

@@ -58,23 +58,78 @@ def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
         assert (tmp_path / ".remediation" / "run.lock").read_text().startswith("pid ")
 
 
-def test_a_run_left_behind_by_a_dead_engine_is_reaped_by_the_next_one(tmp_path: Path) -> None:
-    # An engine killed with SIGKILL leaves its pytest (own session) running, reparented.
-    pid_file = tmp_path / "orphan.pid"
-    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
-    script = f'cd {tmp_path} && setsid {sys.executable} -c "{code}" -p remediation_collector &'
-    subprocess.run(["bash", "-c", script], check=True, timeout=30)
-    deadline = time.monotonic() + 10
+RUN_HOLDER = """
+import os, subprocess, sys, threading
+from pathlib import Path
+from testing_lib.locking import target_lock
+from testing_lib.runner.process import run_in_process_group
+
+root, pid_file = Path(sys.argv[1]), Path(sys.argv[2])
+# The engine's pytest runs look like this one: its own session, the collector plugin named.
+code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(600)"
+command = [sys.executable, "-c", code, str(pid_file), "-p", "remediation_collector"]
+with target_lock(root), open(os.devnull, "wb") as sink:
+    run = threading.Thread(
+        target=run_in_process_group,
+        args=(command,),
+        kwargs={"cwd": root, "env": dict(os.environ), "output": sink, "timeout_s": 600},
+        daemon=True,
+    )
+    run.start()
+    print("held", flush=True)
+    run.join()
+"""
+
+
+def start_run(root: Path, pid_file: Path) -> tuple[subprocess.Popen[str], int]:
+    """A holder of `root`'s lock running one long child, and that child's pid."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", RUN_HOLDER, str(root), str(pid_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
     while not pid_file.exists() or not pid_file.read_text():
-        assert time.monotonic() < deadline, "the stand-in orphan never started"
+        assert holder.poll() is None, "the holder died before its child started"
         time.sleep(0.05)
-    orphan = int(pid_file.read_text())
-    with target_lock(tmp_path, wait_s=5):
-        pass
-    deadline = time.monotonic() + 10
-    while _running(orphan):
-        assert time.monotonic() < deadline, f"orphan {orphan} still running"
+    return holder, int(pid_file.read_text())
+
+
+def wait_stopped(pid: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _running(pid):
+        assert time.monotonic() < deadline, f"pid {pid} still running"
         time.sleep(0.1)
+
+
+def test_a_run_left_behind_by_a_dead_engine_is_reaped_by_the_next_one(tmp_path: Path) -> None:
+    holder, orphan = start_run(tmp_path, tmp_path / "orphan.pid")
+    holder.kill()  # SIGKILL: no chance to stop its child, which has its own session
+    holder.wait(timeout=10)
+    assert _running(orphan)
+    with target_lock(tmp_path, wait_s=5):
+        assert not _running(orphan)  # stopped before the new run starts
+    wait_stopped(orphan)
+
+
+def test_a_nested_target_keeps_its_live_run_when_the_outer_one_starts(tmp_path: Path) -> None:
+    inner_root = tmp_path / "packages" / "inner"
+    inner_root.mkdir(parents=True)
+    # The outer target's previous run died: its lock file still names its token.
+    dead, dead_child = start_run(tmp_path, tmp_path / "dead.pid")
+    dead.kill()
+    dead.wait(timeout=10)
+    inner, child = start_run(inner_root, tmp_path / "inner.pid")
+    try:
+        with target_lock(tmp_path, wait_s=5):
+            assert _running(child), "the outer run stopped the inner target's live run"
+            assert not _running(dead_child)
+    finally:
+        inner.kill()
+        inner.wait(timeout=10)
+        psutil.Process(child).kill()
+        wait_stopped(child)
 
 
 def _running(pid: int) -> bool:

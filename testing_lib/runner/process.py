@@ -22,6 +22,8 @@ from typing import IO
 
 import psutil
 
+from testing_lib.runner.lineage import run_token_env
+
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often descendants are recorded while the command runs
@@ -68,7 +70,7 @@ def run_in_process_group(
     popen = subprocess.Popen(
         list(command),
         cwd=cwd,
-        env=dict(env),
+        env={**env, **run_token_env(Path(cwd))},  # a later run can reap it if we die
         stdin=subprocess.DEVNULL,
         stdout=output,
         stderr=subprocess.STDOUT,

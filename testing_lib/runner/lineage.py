@@ -1,0 +1,128 @@
+"""Which processes the engine started: tags carried in their environment.
+
+Every process inherits its parent's environment, so two variables mark what the engine
+started, however deep and whatever process group it ends up in:
+
+- ``REMEDIATION_ENGINE``: one engine process (a `remediate` command). Its watchdog stops
+  every process carrying the tag when the engine dies, even by SIGKILL.
+- ``REMEDIATION_RUN_TOKEN``: one holder of a target's run lock. The next holder stops
+  what a dead holder left running on *that* target, and nothing else (a target nested in
+  another has its own lock and its own tokens).
+
+A process's environment as the kernel shows it (``/proc/PID/environ``) is the one it was
+started with, so a tag set in this process's ``os.environ`` marks only its children.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+
+logger = logging.getLogger(__name__)
+
+ENGINE_ENV = "REMEDIATION_ENGINE"
+RUN_TOKEN_ENV = "REMEDIATION_RUN_TOKEN"  # noqa: S105 - a variable name, not a secret
+
+
+_runs_guard = threading.Lock()
+_runs: dict[Path, str] = {}  # target root -> token of the run lock this process holds
+
+
+@contextmanager
+def run_token(root: Path, token: str) -> Iterator[None]:
+    """While the block runs, processes started for `root` carry `token`."""
+    with _runs_guard:
+        _runs[root] = token
+    try:
+        yield
+    finally:
+        with _runs_guard:
+            _runs.pop(root, None)
+
+
+def run_token_env(cwd: Path) -> dict[str, str]:
+    """The token of the run that covers `cwd` (the nearest target root at or above it;
+    else the only run of this process), as environment for a child started there."""
+    with _runs_guard:
+        if not _runs:
+            return {}
+        resolved = cwd.resolve()
+        covering = [root for root in _runs if root == resolved or root in resolved.parents]
+        if covering:
+            return {RUN_TOKEN_ENV: _runs[max(covering, key=lambda r: len(r.parts))]}
+        if len(_runs) == 1:
+            return {RUN_TOKEN_ENV: next(iter(_runs.values()))}
+        return {}
+
+
+def new_tag() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def tagged(name: str, value: str, *, exclude: Iterable[int] = ()) -> list[psutil.Process]:
+    """Live processes started with `name=value` in their environment, and their descendants."""
+    skip = {os.getpid(), *exclude}
+    found: dict[int, psutil.Process] = {}
+    for process in psutil.process_iter():
+        if process.pid in skip:
+            continue
+        try:
+            if process.environ().get(name) != value:
+                continue
+            found[process.pid] = process
+            for child in process.children(recursive=True):
+                if child.pid not in skip:
+                    found[child.pid] = child
+        except (psutil.Error, OSError):
+            continue  # gone, a zombie, or not ours to read
+    return sorted(found.values(), key=lambda p: p.pid)
+
+
+def stop_processes(processes: list[psutil.Process], *, grace_s: float = 3.0) -> list[int]:
+    """SIGTERM `processes`, and the process groups they lead, SIGKILL what is left after
+    `grace_s`. Returns the pids that were signalled.
+
+    Only groups led by one of `processes` are signalled: a group led by anyone else (the
+    shell that started the engine, a test runner) is not ours to kill.
+    """
+    if not processes:
+        return []
+    groups: set[int] = set()
+    for process in processes:
+        try:
+            if os.getpgid(process.pid) == process.pid:
+                groups.add(process.pid)
+        except (ProcessLookupError, PermissionError):
+            continue
+    _signal(processes, groups, signal.SIGTERM)
+    _, alive = psutil.wait_procs(processes, timeout=grace_s)
+    if alive:
+        logger.warning(
+            "%d process(es) ignored SIGTERM (pids %s): sending SIGKILL",
+            len(alive),
+            ", ".join(str(p.pid) for p in alive),
+        )
+    _signal(alive, groups, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=grace_s)
+    return [p.pid for p in processes]
+
+
+def _signal(processes: list[psutil.Process], groups: set[int], signum: signal.Signals) -> None:
+    for group in groups:
+        try:
+            os.killpg(group, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for process in processes:
+        try:
+            process.send_signal(signum)  # psutil refuses a pid that was reused
+        except psutil.Error:
+            pass
