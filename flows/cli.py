@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +30,7 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-EXIT_OK, EXIT_GATE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 _STYLE = {"passed": "green", "failed": "red", "errored": "bold red", "not_run": "dim"}
 
@@ -168,8 +170,13 @@ def run(
             help="Skip phases that passed before on the same target content and configuration.",
         ),
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and tracebacks.")
+    ] = False,
 ) -> None:
     """Run the remediation phases on TARGET and gate each on its pytest results."""
+    if verbose:
+        configure_prefect_environment(quiet=False)
     from testing_lib.config.target import load_target_config
     from testing_lib.exceptions import TargetConfigError
 
@@ -184,30 +191,39 @@ def run(
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.outcomes import remediation_report_of
+    from flows.prefect_env import start_embedded_server
     from flows.remediation import full_remediation
+    from testing_lib.locking import TargetBusyError, target_lock
     from testing_lib.storage import new_run_id, run_dir
 
     run_id = new_run_id()
     _stop_on_signals()
     stop = threading.Event()
-    with out.status(f"starting {len(selected)} phase(s) on {config.root}") as status:
-        watcher = threading.Thread(
-            target=_watch, args=(run_dir(config.root, run_id), stop, status), daemon=True
-        )
-        watcher.start()
-        try:
-            with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-                state = full_remediation(
-                    target=str(config.root),
-                    phases=selected,
-                    python=config.python if python else None,
-                    run_id=run_id,
-                    reuse_passed=reuse_passed,
-                    return_state=True,
-                )
-        finally:
-            stop.set()
-            watcher.join()
+    with ExitStack() as held:
+        try:  # before Prefect starts: a busy target costs nothing
+            held.enter_context(target_lock(config.root, wait_s=0))
+        except TargetBusyError as exc:
+            _error(str(exc))
+            raise typer.Exit(EXIT_BUSY) from None
+        with out.status(f"starting {len(selected)} phase(s) on {config.root}") as status:
+            start_embedded_server(Path(os.environ["PREFECT_HOME"]))
+            watcher = threading.Thread(
+                target=_watch, args=(run_dir(config.root, run_id), stop, status), daemon=True
+            )
+            watcher.start()
+            try:
+                with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                    state = full_remediation(
+                        target=str(config.root),
+                        phases=selected,
+                        python=config.python if python else None,
+                        run_id=run_id,
+                        reuse_passed=reuse_passed,
+                        return_state=True,
+                    )
+            finally:
+                stop.set()
+                watcher.join()
 
     outcome = remediation_report_of(state.result(raise_on_failure=False))
     if outcome is None:
@@ -290,8 +306,11 @@ app.command("perf")(perf)
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code (0 passed, 1 gate failed, 2 bad usage)."""
+    from testing_lib.runner.watchdog import engine_watchdog
+
     try:
-        app(args=argv)  # standalone: typer prints usage errors itself and exits 2
+        with engine_watchdog():  # what this command starts dies with it, even by SIGKILL
+            app(args=argv)  # standalone: typer prints usage errors itself and exits 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     return EXIT_OK

@@ -59,4 +59,6 @@ def collection_error_line(error: CollectionError) -> str:
     if project_frames:
         last = project_frames[-1]
         return f"{last['path']}:{last['line']}: {message}"
-    return f"{module or '<session>'}: {message}" if message else module
+    if not module:
+        return message
+    return f"{module}: {message}" if message else module

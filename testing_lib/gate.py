@@ -9,6 +9,7 @@ fails the phase. Only a complete run can pass.
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Sequence
 
@@ -16,16 +17,24 @@ from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import PhaseConfig
 from testing_lib.failure_lines import collection_error_line
 from testing_lib.report import CheckResult, CheckStatus, PhaseStatus
-from testing_lib.results import TestSuiteResult
+from testing_lib.results import CollectionError, TestSuiteResult
 
 # pytest exit codes: 3 internal error, 4 usage error (a conftest that does not import ends here)
 _UNUSABLE_EXIT_CODES = {3, 4}
 _INTERRUPTED = 2
+_EXCEPTION = re.compile(r"^E\s+\w+(Error|Exception)\b", re.MULTILINE)
 
 
 def _tail(text: str, lines: int = 6) -> str:
     kept = [line for line in text.strip().splitlines() if line.strip()]
     return " | ".join(kept[-lines:])
+
+
+def _output_line(output: str) -> str:
+    """`path:line: Exception: message` when pytest's output holds an exception, else its tail."""
+    if not _EXCEPTION.search(output):
+        return _tail(output)
+    return collection_error_line(CollectionError(nodeid="", message=output))
 
 
 def decide_gate(
@@ -50,7 +59,7 @@ def decide_gate(
         return (
             PhaseStatus.ERRORED,
             f"pytest could not run the selection (exit code {suite.exit_code}): "
-            f"{_tail(suite.stderr_tail)}",
+            f"{_output_line(suite.stderr_tail)}",
         )
     if suite.collection_errors:
         count = len(suite.collection_errors)

@@ -1,0 +1,167 @@
+"""What `remediate` leaves behind: nothing after a SIGKILL, nothing when a target is busy.
+
+These start the real console script, with Prefect's embedded server, in a fresh
+PREFECT_HOME; every wait is on an event (a file the target's test writes, a process
+exiting), never on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from testing_lib.runner.process import terminate_process_tree
+from tests.conftest import PASSING, write_tree
+from tests.test_server_e2e import Api, free_port
+
+pytestmark = pytest.mark.prefect
+
+STARTUP_S = 300  # a cold Prefect server on a loaded machine
+HANGING = """
+import pathlib, signal, time
+
+def test_hangs():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as a stuck suite would
+    pathlib.Path({started!r}).write_text("started")
+    time.sleep(600)
+"""
+
+
+def remediate() -> str:
+    script = shutil.which("remediate", path=str(Path(sys.executable).parent))
+    assert script, "the remediate console script is not installed next to this python"
+    return script
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "REMEDIATION_"))}
+    return clean | {"PREFECT_HOME": str(tmp_path / "prefect-home")}
+
+
+def hanging_target(root: Path) -> Path:
+    started = root / "started"
+    write_tree(
+        root,
+        {
+            "pyproject.toml": "[tool.remediation]\n",
+            "tests/unit/test_hangs.py": HANGING.format(started=str(started)),
+        },
+    )
+    return started
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for popen in started:
+        terminate_process_tree(popen, grace_s=5)
+
+
+def start(
+    processes: list[subprocess.Popen[bytes]], args: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.Popen[bytes]:
+    popen = subprocess.Popen(
+        [remediate(), *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    processes.append(popen)
+    return popen
+
+
+def wait_for(path: Path, engine: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_S
+    while not path.exists():
+        assert engine.poll() is None, engine.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.2)
+
+
+def assert_all_gone(family: list[psutil.Process]) -> None:
+    _, alive = psutil.wait_procs(family, timeout=60)
+    assert alive == [], [(p.pid, p.cmdline()) for p in alive if p.is_running()]
+
+
+def test_a_sigkilled_run_leaves_no_process_and_a_busy_target_exits_3(
+    tmp_path: Path, env: dict[str, str], processes: list[subprocess.Popen[bytes]]
+) -> None:
+    target = tmp_path / "target"
+    started = hanging_target(target)
+    engine = start(processes, ["run", str(target), "--phase", "foundation"], env, tmp_path)
+    wait_for(started, engine)
+
+    second = start(processes, ["run", str(target), "--phase", "foundation"], env, tmp_path)
+    out, err = second.communicate(timeout=STARTUP_S)
+    assert second.returncode == 3
+    assert out == b""
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"pid {engine.pid}" in lines[0]
+
+    family = psutil.Process(engine.pid).children(recursive=True)
+    commands = [" ".join(p.cmdline()) for p in family]
+    assert any("uvicorn" in c for c in commands), commands  # Prefect's embedded server
+    assert any("pytest" in c for c in commands), commands  # the gate
+    engine.kill()
+    engine.wait(timeout=30)
+    assert_all_gone(family)
+
+
+def test_two_runs_from_one_folder_share_prefect_state_safely(
+    tmp_path: Path, env: dict[str, str], processes: list[subprocess.Popen[bytes]]
+) -> None:
+    runs = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        write_tree(
+            root, {"pyproject.toml": "[tool.remediation]\n", "tests/unit/test_ok.py": PASSING}
+        )
+        runs.append(start(processes, ["run", str(root), "--phase", "foundation"], env, tmp_path))
+    for run in runs:  # both start Prefect's embedded server on one fresh PREFECT_HOME
+        out, err = run.communicate(timeout=STARTUP_S * 2)
+        assert run.returncode == 0, (out.decode(), err.decode())
+        assert err == b""
+
+
+def test_a_sigkilled_server_leaves_no_process_behind(
+    tmp_path: Path, env: dict[str, str], processes: list[subprocess.Popen[bytes]]
+) -> None:
+    target = tmp_path / "target"
+    started = hanging_target(target)
+    port = free_port()
+    server = start(
+        processes, ["server", "--port", str(port), "--target", str(target)], env, tmp_path
+    )
+    api = Api(f"http://127.0.0.1:{port}/api")
+    deadline = time.monotonic() + STARTUP_S
+    while True:
+        assert server.poll() is None, server.communicate()
+        try:
+            api.deployment("run-phase", "rerun-phase")
+            break
+        except Exception:  # noqa: BLE001 - httpx errors until the server is up
+            assert time.monotonic() < deadline, "the server never served its deployments"
+            time.sleep(1)
+    response = api.trigger(
+        "run-phase", "rerun-phase", {"target": str(target), "phase": "foundation"}
+    )
+    assert response.status_code == 201, response.text
+    wait_for(started, server)
+    family = psutil.Process(server.pid).children(recursive=True)
+    assert any("pytest" in " ".join(p.cmdline()) for p in family)
+    server.kill()
+    server.wait(timeout=30)
+    assert_all_gone(family)
