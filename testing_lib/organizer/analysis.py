@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import threading
 from dataclasses import dataclass, field
 
 from testing_lib.organizer.collection_rules import (
@@ -147,6 +148,28 @@ def _fixture(
     return FixtureDef(name, node.lineno, autouse, params, params_exact, requests)
 
 
+_PARSE_LOCK = threading.Lock()
+_PARSE_ATTEMPTS = 3
+
+
+def parse_module(source: bytes, path: str) -> ast.Module:
+    """`ast.parse`, safe beside other threads that parse.
+
+    CPython 3.11 keeps the depth counter of the tree it builds in state shared by all
+    threads: two parses at once can fail with "AST constructor recursion depth mismatch"
+    (seen in Prefect's served flow runs, where Prefect parses too). Our own parses take
+    turns; a clash with someone else's is retried.
+    """
+    for attempt in range(_PARSE_ATTEMPTS):
+        try:
+            with _PARSE_LOCK:
+                return ast.parse(source, filename=path)
+        except SystemError as exc:
+            if "recursion depth mismatch" not in str(exc) or attempt == _PARSE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def analyze_source(
     path: str,
     source: bytes,
@@ -157,7 +180,7 @@ def analyze_source(
     """Analyse one module's source; a syntax error is recorded, never raised."""
     analysis = FileAnalysis(path=path, sha256=hashlib.sha256(source).hexdigest())
     try:
-        tree = ast.parse(source, filename=path)
+        tree = parse_module(source, path)
     except SyntaxError as exc:
         analysis.syntax_error = (exc.lineno or 1, exc.msg or str(exc))
         return analysis
