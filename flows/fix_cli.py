@@ -4,8 +4,13 @@
     remediate fix http-clients TARGET --apply    # write it (journaled, backed up)
     remediate fix undo TARGET [RUN_ID]           # put the files back (latest run by default)
 
+A file that does not parse is listed as Python reports it: `path:LINE: SyntaxError: message`.
+`--apply` refuses (exit 2) while an organizer apply of the target (or a folder above it) is
+unfinished: rewriting a half-reorganized tree would keep `remediate organize --undo` from
+restoring it.
+
 Exit codes: 0 done (or nothing to do), 1 some files were left alone (unparseable, conflicting
-or changed since planning; each is listed), 2 bad usage.
+or changed since planning; each is listed), 2 bad usage (or an unfinished organizer apply).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from testing_lib.codemods import (
     plan_http_clients,
     undo_run,
 )
+from testing_lib.organizer.errors import OrganizerError
+from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
 
 fix_app = typer.Typer(
     no_args_is_help=True,
@@ -45,6 +52,21 @@ def _target(target: Path) -> Path:
     return target
 
 
+def _refuse_over_unfinished_organize(target: Path) -> None:
+    """Exit 2 when an organizer apply of `target` (or a folder above it) never finished."""
+    start = target.resolve()
+    folders = [start, *start.parents] if start.is_dir() else list(start.parents)
+    for folder in folders:
+        try:
+            unfinished = unfinished_journal(folder)
+        except OrganizerError as exc:
+            err.print(Text(f"error: {exc}"), soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE) from exc
+        if unfinished is not None:
+            err.print(Text(f"error: {unfinished_apply_message(folder)}"), soft_wrap=True)
+            raise typer.Exit(EXIT_USAGE)
+
+
 @fix_app.command("http-clients")
 def http_clients(
     target: Annotated[Path, typer.Argument(help="The project (or one file) to rewrite.")],
@@ -53,13 +75,16 @@ def http_clients(
     ] = False,
 ) -> None:
     """httpx.AsyncClient(app=...) -> AsyncClient(transport=ASGITransport(app=...)) (httpx 0.28)."""
-    plan = plan_http_clients(_target(target))
+    _target(target)
+    if apply:
+        _refuse_over_unfinished_organize(target)
+    plan = plan_http_clients(target)
     left_alone = False
     for relative, skipped in plan.skipped:
         _say(f"left alone: {relative}:{skipped.line}: {skipped.reason}", "yellow")
         left_alone = True
     for item in plan.unparseable:
-        _say(f"left alone: {item.relative}: cannot parse ({item.error})", "yellow")
+        _say(f"left alone, cannot parse: {item.describe()}", "yellow")
         left_alone = True
     changes = plan.changes
     if not changes:

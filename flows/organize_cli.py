@@ -10,7 +10,8 @@ performance|fixtures/<area>`). Registered in `flows/cli.py` with
   `pytest --collect-only` (the target's interpreter) before and after, and rolled back by
   itself if a test id disappears, a test's fixture stops resolving, or collection errors
   grow;
-- `--undo`: restores the tree of the latest `--apply`, byte for byte;
+- `--undo`: restores the tree of the latest `--apply`, byte for byte (also of an apply
+  that was killed before it finished);
 - `--json PATH`: the whole report (`OrganizeReport`; after `--undo`, the `UndoResult`),
   paths relative to TARGET with forward slashes.
 
@@ -19,7 +20,8 @@ Exit codes: 0 the dry run was printed (whatever problems it lists: the foundatio
 verified byte for byte; 1 the apply was rolled back (the report names the tests it would
 have lost), or the undo could not restore every file exactly; 2 bad input (no such
 target, --apply with --undo, an interpreter that does not exist or lacks pytest, a stale
-plan, nothing to undo): one line naming the fix, nothing changed.
+plan, nothing to undo, an earlier apply that did not finish): one line naming the fix,
+nothing changed.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from testing_lib.organizer import (
     OrganizerError,
     TestFileOrganizer,
 )
+from testing_lib.organizer.execute import refuse_if_unfinished
+from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
 from testing_lib.organizer.models import AuditReport
 
 EXIT_OK, EXIT_ROLLED_BACK, EXIT_USAGE = 0, 1, 2
@@ -134,6 +138,17 @@ def _summary(report: AuditReport) -> str:
     )
 
 
+def _warn_if_unfinished(root: Path) -> None:
+    """A dry run changes nothing, but says so when it plans from a half-reorganized tree."""
+    try:
+        unfinished = unfinished_journal(root) is not None
+    except OrganizerError as exc:
+        err.print(Text(f"warning: {exc}"), soft_wrap=True)
+        return
+    if unfinished:
+        err.print(Text(f"warning: {unfinished_apply_message(root)}"), soft_wrap=True)
+
+
 def _write_json(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text + "\n", encoding="utf-8")
@@ -173,6 +188,13 @@ def organize(
     if json is not None and json.is_dir():
         raise _usage_error(f"--json {json} is a directory: give a file path")
     root = target.resolve()
+    if apply:
+        try:
+            refuse_if_unfinished(root)  # before planning from a half-reorganized tree
+        except OrganizerError as exc:
+            raise _usage_error(str(exc)) from exc
+    elif not undo:
+        _warn_if_unfinished(root)
     try:
         interpreter = _interpreter(root, python)
     except TargetConfigError as exc:

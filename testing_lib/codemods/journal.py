@@ -7,7 +7,9 @@ old or new, never half-written, with its original in the backup. A file that cha
 was planned is left alone and reported.
 
 `undo_run` puts the backups back, newest change first, but only where the file still holds
-exactly what the codemod wrote; a file edited since is left alone and reported.
+exactly what the codemod wrote; a file edited since is left alone and reported. A run killed
+before it finished (status still `applying`) may have replaced a file without marking it:
+such a file is restored too when it holds exactly what the run would have written.
 """
 
 from __future__ import annotations
@@ -145,10 +147,15 @@ def undo_run(root: Path, run_id: str | None = None) -> UndoReport:
     journal_path, journal = load_journal(root, run_id)
     report = UndoReport(run_id=str(journal["run_id"]))
     run_dir = journal_path.parent
+    unfinished = journal.get("status") == "applying"
     for entry in reversed(journal["files"]):
-        if not entry.get("applied"):
-            continue
         path = Path(entry["absolute"])
+        if entry.get("skipped"):
+            continue
+        if not entry.get("applied"):
+            written = path.is_file() and _sha(path.read_bytes()) == entry["sha256_after"]
+            if not (unfinished and written):
+                continue  # never written: nothing to restore
         original = (run_dir / entry["backup"]).read_bytes()
         current = path.read_bytes() if path.exists() else None
         if current is not None and _sha(current) == entry["sha256_before"]:

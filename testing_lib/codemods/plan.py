@@ -2,11 +2,13 @@
 
 Planning reads only. Files are the target's Python files (or one file), skipping hidden and
 virtual-environment folders; only files that mention `httpx` are parsed. A file that does not
-parse is reported and left alone.
+parse is reported and left alone, located as Python itself locates the error
+(`path:LINE: SyntaxError: message`, from `ast.parse`, whose line can differ from libcst's).
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,7 +48,13 @@ class FilePlan:
 @dataclass(frozen=True)
 class Unparseable:
     relative: str
-    error: str
+    error: str  # "SyntaxError: invalid syntax", as Python names it when it can
+    line: int | None = None
+
+    def describe(self) -> str:
+        """`path:LINE: SyntaxError: message`, the way Python reports it."""
+        where = f"{self.relative}:{self.line}" if self.line is not None else self.relative
+        return f"{where}: {self.error}"
 
 
 @dataclass
@@ -92,6 +100,26 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def _python_error(data: bytes, relative: str) -> Unparseable | None:
+    """Where and why Python itself refuses `data` (None when it compiles)."""
+    try:
+        ast.parse(data, filename=relative)
+    except SyntaxError as exc:  # IndentationError and TabError included, named as such
+        return Unparseable(relative, f"{type(exc).__name__}: {exc.msg}", exc.lineno)
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return Unparseable(relative, f"{type(exc).__name__}: {exc}")
+    return None
+
+
+def _unparseable(data: bytes, relative: str, exc: cst.ParserSyntaxError) -> Unparseable:
+    python = _python_error(data, relative)
+    if python is not None:
+        return python
+    # Python compiles it but libcst cannot (syntax newer than libcst): say so, libcst's line
+    message = exc.message.strip().splitlines()[0] if exc.message.strip() else "syntax error"
+    return Unparseable(relative, f"libcst cannot parse it (Python can): {message}", exc.editor_line)
+
+
 def plan_http_clients(target: Path) -> CodemodPlan:
     """Plan the `app=` -> transport rewrite for every file of `target` (a folder or a file)."""
     target = target.resolve()
@@ -106,13 +134,15 @@ def plan_http_clients(target: Path) -> CodemodPlan:
         try:
             source = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            plan.unparseable.append(Unparseable(relative, f"not UTF-8: {exc}"))
+            python = _python_error(data, relative)
+            if python is None:  # valid under a coding declaration: the codemod reads UTF-8
+                python = Unparseable(relative, f"not UTF-8, which the codemod needs: {exc}")
+            plan.unparseable.append(python)
             continue
         try:
             result = rewrite_http_clients(source)
         except cst.ParserSyntaxError as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-            plan.unparseable.append(Unparseable(relative, f"line {exc.raw_line}: {message}"))
+            plan.unparseable.append(_unparseable(data, relative, exc))
             continue
         if result.rewrites or result.skipped:
             plan.files.append(

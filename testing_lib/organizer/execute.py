@@ -15,7 +15,13 @@ changes nothing. With `apply=True`:
    at once and the result names the lost tests, broken tests and new errors
    (`rolled_back`).
 
-`undo(root)` reverses the latest applied journal and verifies every file byte for byte.
+Each step's journal is durable before the step runs, and the journal's status says when the
+whole apply finished (verified, or rolled back). An apply killed anywhere (SIGKILL, power
+loss) leaves an unfinished journal: a new apply refuses to start until `undo` has
+restored the tree from it.
+
+`undo(root)` reverses the latest applied (or unfinished) journal and verifies every file
+byte for byte.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from testing_lib.exceptions import RunnerError
 from testing_lib.organizer.errors import OrganizerError
 from testing_lib.organizer.journal import (
+    UNDOABLE,
     Journal,
     JournalOp,
     check_undoable,
@@ -44,8 +51,11 @@ from testing_lib.organizer.journal import (
     save,
     sha256_of,
     undo_ops,
+    unfinished_apply_message,
+    unfinished_journal,
     verify_originals,
     write_bytes,
+    write_durable,
 )
 from testing_lib.organizer.models import ExecutionResult, OrganizationPlan, UndoResult
 from testing_lib.organizer.rewrite import FileChanges, rewrite_source
@@ -153,6 +163,18 @@ def _check_plan(plan: OrganizationPlan, root: Path) -> None:
             raise OrganizerError(f"{created} exists: run the dry run again")
 
 
+def refuse_if_unfinished(root: Path) -> None:
+    """Raise OrganizerError when an earlier apply (or undo) of `root` never finished.
+
+    Applying on top of a half-done reorganization would plan from a half-moved tree and
+    bury the first apply's journal; undo must restore the tree first.
+    """
+    folder = unfinished_journal(root)
+    if folder is not None:
+        logger.warning("Unfinished reorganization journal in %s", folder)
+        raise OrganizerError(unfinished_apply_message(root))
+
+
 def _collect(root: Path, python: str, selection: list[str], when: str) -> Collection:
     try:
         collection = collect_only(
@@ -190,7 +212,7 @@ def _apply(plan: OrganizationPlan, root: Path, journal: Journal, folder: Path) -
         path = root / entry.source
         original = path.read_bytes()
         backup = f"backup/{number:05d}.bak"
-        (folder / backup).write_bytes(original)
+        write_durable(folder / backup, original)  # on disk before the rewrite is journaled
         rewritten = _rewritten(plan, entry.source, original)
         op = JournalOp(
             op="write",
@@ -264,6 +286,8 @@ def execute_plan(
 ) -> ExecutionResult:
     """Dry-run (default) or apply `plan`; see the module docstring for the guarantees."""
     root = Path(plan.root)
+    if apply:
+        refuse_if_unfinished(root)
     _check_plan(plan, root)
     if not apply:
         return ExecutionResult(
@@ -292,21 +316,17 @@ def execute_plan(
             f"pytest --collect-only did not complete before any change (exit {before.exit_code})"
             f": fix the suite's configuration first. Output: {before.output_tail[-800:]}"
         )
-    journal, folder = new_journal(root)
+    journal, folder = new_journal(root)  # durable "in_progress" from here on
     renames = plan.mapping()
     try:
         _apply(plan, root, journal, folder)
+        journal.status = "verifying"
+        save(journal, folder)
+        after = _collect(root, interpreter, [], "after the change")
     except BaseException:
         logger.warning("Reorganization of %s interrupted: undoing what was done", root)
-        reconcile(journal, root)
-        undo_ops(journal, folder, root)
-        journal.status = "rolled_back"
-        journal.finished_at = datetime.now(UTC)
-        save(journal, folder)
+        _roll_back(journal, folder, root)
         raise
-    journal.status = "applied"
-    save(journal, folder)
-    after = _collect(root, interpreter, [], "after the change")
     comparison = compare(before, after, root, renames) if after.ran else None
     relative_journal = folder.relative_to(root).as_posix()
     result = ExecutionResult(
@@ -326,6 +346,7 @@ def execute_plan(
             f"{len(before.errors)} -> {len(after.errors)} collection errors; "
             f"undo with the journal {relative_journal}"
         )
+        journal.status = "applied"
         journal.finished_at = datetime.now(UTC)
         save(journal, folder)
         return result
@@ -337,11 +358,7 @@ def execute_plan(
         len(result.broken_tests),
         len(result.new_errors),
     )
-    undo_ops(journal, folder, root)
-    wrong = verify_originals(journal, root)
-    journal.status = "rolled_back"
-    journal.finished_at = datetime.now(UTC)
-    save(journal, folder)
+    wrong = _roll_back(journal, folder, root)
     reasons = []
     if not after.ran:
         reasons.append(f"pytest --collect-only failed after the change (exit {after.exit_code})")
@@ -366,6 +383,23 @@ def execute_plan(
     return result
 
 
+def _roll_back(journal: Journal, folder: Path, root: Path) -> list[str]:
+    """Undo this process's own apply; returns the files not restored byte for byte.
+
+    The journal stays unfinished ("rolling_back") until every step is reversed, so a kill
+    during the rollback is still noticed and `undo` finishes it.
+    """
+    journal.status = "rolling_back"
+    save(journal, folder)
+    reconcile(journal, root)
+    undo_ops(journal, folder, root)
+    wrong = verify_originals(journal, root)
+    journal.status = "rolled_back"
+    journal.finished_at = datetime.now(UTC)
+    save(journal, folder)
+    return wrong
+
+
 def undo(root: Path, journal_folder: Path | None = None) -> UndoResult:
     """Undo the latest applied reorganization of `root` (or the given journal)."""
     root = Path(root).resolve()
@@ -376,20 +410,25 @@ def undo(root: Path, journal_folder: Path | None = None) -> UndoResult:
             f"{journals_dir(root).relative_to(root)}/"
         )
     journal = load(folder)
-    if journal.status not in ("applied", "in_progress"):
+    if journal.status not in UNDOABLE:
         raise OrganizerError(f"journal {folder.name} is {journal.status}: nothing to undo")
-    reconcile(journal, root)
+    unfinished = journal.unfinished
     check_undoable(journal, root)
     restored = sorted({op.path for op in journal.ops if op.done and op.op in ("move", "write")})
+    if unfinished:
+        logger.info("Undoing the unfinished reorganization journaled in %s", folder)
+    journal.status = "undoing"  # unfinished until every step is reversed
+    save(journal, folder)
     leftovers = undo_ops(journal, folder, root)
     wrong = verify_originals(journal, root)
     journal.status = "undone"
     journal.finished_at = datetime.now(UTC)
     save(journal, folder)
+    what = "the unfinished apply" if unfinished else "the apply"
     message = (
-        f"undone: {len(restored)} file(s) restored byte for byte"
+        f"undone {what}: {len(restored)} file(s) restored byte for byte"
         if not wrong
-        else "undone, but these differ from before: " + ", ".join(wrong)
+        else f"undone {what}, but these differ from before: " + ", ".join(wrong)
     )
     if leftovers:
         message += "; left folders that are not empty: " + ", ".join(leftovers)

@@ -2,14 +2,24 @@
 
 Lives in `TARGET/.remediation/organize/<id>/` (`journal.json`, plus `backup/<n>.bak`: the
 original bytes of every rewritten file). Folders the moves leave empty are removed (and
-recreated by undo). Each operation is recorded *before* it is carried
-out and marked done after, and the file is replaced atomically each time, so even an
-interrupted apply can be undone. Undo checks every file is as the apply left it (and
-refuses, naming the file, when someone edited it since), then reverses the operations
-and verifies every original file hash.
+recreated by undo). Each operation is recorded *before* it is carried out and marked done
+after; every save writes a temporary file, fsyncs it, renames it over `journal.json` and
+fsyncs the folder, and backups are fsynced before the rewrite they back up is journaled.
+
+The status says whether the journal's work finished: `in_progress` (the apply is changing
+the tree), `verifying` (changed, collection not yet compared), `rolling_back` and
+`undoing` are unfinished; `applied`, `rolled_back` and `undone` are finished. A process
+killed at any point leaves an unfinished journal, which blocks a new apply
+(`unfinished_journal`) until undo has restored the tree.
+
+Undo does not trust the `done` marks: `reconcile` reads every operation's state from disk
+(a kill between an operation and its mark, or inside a move, is thus undone too), refuses,
+naming the file, when a file holds neither what the apply found nor what it left (someone
+edited it since), then reverses the operations and verifies every original file hash.
 
 Moves never overwrite: the destination must not exist (`os.link` then unlink, which
-fails if it does; `git mv` for tracked files, which refuses too).
+fails if it does; `git mv` for tracked files, which refuses too). Rewrites replace the
+file atomically (temporary file, fsync, rename), so it is always either old or new.
 """
 
 from __future__ import annotations
@@ -20,24 +30,37 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from testing_lib.organizer.errors import OrganizerError
 from testing_lib.storage import STATE_DIR
 
-__all__ = ["Journal", "JournalOp", "OrganizerError", "reconcile"]
+__all__ = [
+    "Journal",
+    "JournalOp",
+    "OrganizerError",
+    "reconcile",
+    "unfinished_apply_message",
+    "unfinished_journal",
+]
 
 logger = logging.getLogger(__name__)
 
 JOURNAL_DIR = "organize"
 GIT_TIMEOUT_S = 60.0
 
-JournalStatus = Literal["in_progress", "applied", "rolled_back", "undone"]
+JournalStatus = Literal[
+    "in_progress", "verifying", "rolling_back", "undoing", "applied", "rolled_back", "undone"
+]
+UNFINISHED: frozenset[str] = frozenset({"in_progress", "verifying", "rolling_back", "undoing"})
+UNDOABLE: frozenset[str] = UNFINISHED | {"applied"}
 
 
 def sha256_of(path: Path) -> str:
@@ -64,6 +87,11 @@ class Journal(BaseModel):
     ops: list[JournalOp] = Field(default_factory=list)
     finished_at: datetime | None = None
 
+    @property
+    def unfinished(self) -> bool:
+        """Started but never recorded as finished (a process died in the middle)."""
+        return self.status in UNFINISHED
+
 
 def journals_dir(root: Path) -> Path:
     return root / STATE_DIR / JOURNAL_DIR
@@ -76,31 +104,80 @@ def new_journal(root: Path) -> tuple[Journal, Path]:
     )
     folder = journals_dir(root) / journal.id
     (folder / "backup").mkdir(parents=True)
+    _fsync_dir(folder.parent)
+    save(journal, folder)  # durable "in_progress" before the tree is touched
     return journal, folder
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a rename, a new file) durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durable(path: Path, data: bytes) -> None:
+    """Write a new file (a backup) and fsync it and its folder before returning."""
+    with path.open("wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    _fsync_dir(path.parent)
+
+
 def save(journal: Journal, folder: Path) -> None:
+    """Replace `journal.json` atomically and durably (fsync, rename, fsync the folder)."""
     partial = folder / "journal.json.partial"
     with partial.open("w", encoding="utf-8") as stream:
         stream.write(journal.model_dump_json(indent=2))
         stream.flush()
         os.fsync(stream.fileno())
     partial.replace(folder / "journal.json")
+    _fsync_dir(folder)
 
 
 def load(folder: Path) -> Journal:
-    return Journal.model_validate_json((folder / "journal.json").read_text(encoding="utf-8"))
+    path = folder / "journal.json"
+    try:
+        return Journal.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValidationError) as exc:
+        raise OrganizerError(
+            f"the organizer's journal {path} is unreadable ({exc.__class__.__name__}); "
+            "restore it from a backup, or move the folder aside"
+        ) from exc
+
+
+def _journals(root: Path) -> list[tuple[Path, Journal]]:
+    """Every journal under `root`, newest first (folders without a journal are skipped)."""
+    base = journals_dir(root)
+    if not base.is_dir():
+        return []
+    found = []
+    for folder in sorted((p for p in base.iterdir() if p.is_dir()), reverse=True):
+        if (folder / "journal.json").is_file():
+            found.append((folder, load(folder)))
+    return found
 
 
 def latest_applied(root: Path) -> Path | None:
-    """The most recent journal folder whose changes are still in the tree."""
-    base = journals_dir(root)
-    if not base.is_dir():
-        return None
-    for folder in sorted((p for p in base.iterdir() if p.is_dir()), reverse=True):
-        if not (folder / "journal.json").is_file():
-            continue
-        if load(folder).status in ("applied", "in_progress"):
+    """The most recent journal folder whose changes are (or may be) still in the tree."""
+    for folder, journal in _journals(root):
+        if journal.status in UNDOABLE:
+            return folder
+    return None
+
+
+def unfinished_apply_message(root: Path) -> str:
+    """The one line that refuses a new apply over an unfinished one."""
+    return f"an earlier apply did not finish; `remediate organize {root} --undo` restores the tree"
+
+
+def unfinished_journal(root: Path) -> Path | None:
+    """The most recent journal folder of an apply (or undo) that never finished."""
+    for folder, journal in _journals(root):
+        if journal.unfinished:
             return folder
     return None
 
@@ -166,12 +243,26 @@ def move(root: Path, source: str, destination: str, *, via_git: bool) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Replace a file's content in place (its mode and inode stay)."""
-    with path.open("r+b") as stream:
-        stream.write(data)
-        stream.truncate()
-        stream.flush()
-        os.fsync(stream.fileno())
+    """Replace an existing file's content atomically, keeping its mode.
+
+    The bytes go to a temporary file next to it, are fsynced, and the temporary file is
+    renamed over the original, so a kill at any point leaves the old or the new content,
+    never a mix. A symbolic link is followed: the file it points to is replaced.
+    """
+    real = path.resolve()
+    mode = stat.S_IMODE(real.stat().st_mode)
+    fd, temporary = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.chmod(temporary, mode)
+            os.fsync(stream.fileno())
+        os.replace(temporary, real)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_dir(real.parent)
 
 
 def _remove_dir(path: Path) -> bool:
@@ -192,55 +283,73 @@ def _remove_dir(path: Path) -> bool:
 # -- undo -------------------------------------------------------------------------------------
 
 
-def reconcile(journal: Journal, root: Path) -> None:
-    """Mark recorded operations whose effect is on disk as done.
+def _digest(path: Path) -> str | None:
+    return sha256_of(path) if path.is_file() else None
 
-    An operation is journaled before it runs and marked done after; a process killed in
-    between leaves it unmarked although it happened. Undo must reverse it all the same.
+
+def _reconcile_move(op: JournalOp, root: Path, conflicts: list[str]) -> None:
+    assert op.destination is not None
+    source, destination = root / op.path, root / op.destination
+    at_source = source.exists() or source.is_symlink()
+    at_destination = destination.exists() or destination.is_symlink()
+    if at_source and at_destination and os.path.samefile(source, destination):
+        # killed inside a move (or its undo): the hard link exists, the source was not yet
+        # unlinked. Both names are one file, so dropping the new name loses nothing.
+        destination.unlink()
+        at_destination = False
+    if at_destination and not at_source:
+        op.done = True
+        if _digest(destination) != op.sha256_before:
+            conflicts.append(op.destination)
+    elif at_source and not at_destination:
+        op.done = False
+    elif at_source:
+        conflicts.append(f"{op.path} and {op.destination} (both exist)")
+    else:
+        conflicts.append(f"{op.destination} (missing)")
+
+
+def reconcile(journal: Journal, root: Path) -> list[str]:
+    """Set every operation's `done` from what is on disk; returns the files in neither state.
+
+    An operation is journaled before it runs and marked done after (and marked not done
+    after undo reverses it); a process killed in between leaves the mark wrong, so the
+    disk decides. A file that holds neither what the apply found nor what it left was
+    changed by someone else since: it is returned, and undo must not touch the tree.
     """
+    conflicts: list[str] = []
+    moves = [op for op in journal.ops if op.op == "move" and op.destination is not None]
+    for op in moves:
+        _reconcile_move(op, root, conflicts)
+    # rewrites happen before the moves: the file is where its move (if done) put it
+    location = {op.path: op.destination for op in moves if op.done and op.destination}
     for op in journal.ops:
-        if op.done:
-            continue
-        if op.op == "move" and op.destination is not None:
-            op.done = (root / op.destination).is_file() and not (root / op.path).exists()
-        elif op.op == "write":
-            target = root / op.path
-            op.done = target.is_file() and sha256_of(target) == op.sha256_after
-        elif op.op == "create":
-            target = root / op.path
-            op.done = target.is_file() and sha256_of(target) == op.sha256_after
+        if op.op in ("write", "create"):
+            current = location.get(op.path, op.path)
+            target = root / current
+            digest = _digest(target)
+            if digest == op.sha256_after and digest is not None:
+                op.done = True
+            elif op.op == "write" and digest is not None and digest == op.sha256_before:
+                op.done = False
+            elif op.op == "create" and not (target.exists() or target.is_symlink()):
+                op.done = False
+            else:
+                conflicts.append(current)
         elif op.op == "mkdir":
             op.done = (root / op.path).is_dir()
         elif op.op == "rmdir":
             op.done = not (root / op.path).exists()
+    return sorted(set(conflicts))
 
 
 def check_undoable(journal: Journal, root: Path) -> None:
-    """Raise OrganizerError naming every file changed since the apply."""
-    edited = []
-    for op in journal.ops:
-        if not op.done:
-            continue
-        if op.op == "move" and op.destination is not None:
-            current = root / op.destination
-            if not current.is_file() or sha256_of(current) != op.sha256_before:
-                edited.append(op.destination)
-            elif (root / op.path).exists():
-                edited.append(f"{op.path} (exists again)")
-    # writes happen before moves: the file is where the last move put it
-    final_location = {}
-    for op in journal.ops:
-        if op.op == "move" and op.destination is not None:
-            final_location[op.path] = op.destination
-    for op in journal.ops:
-        if op.done and op.op in ("write", "create"):
-            current = root / final_location.get(op.path, op.path)
-            if not current.is_file() or sha256_of(current) != op.sha256_after:
-                edited.append(final_location.get(op.path, op.path))
+    """Reconcile with the disk; raise OrganizerError naming every file changed since."""
+    edited = reconcile(journal, root)
     if edited:
         raise OrganizerError(
             "cannot undo: changed since the reorganization: "
-            + ", ".join(sorted(set(edited)))
+            + ", ".join(edited)
             + "; restore or commit those edits elsewhere first (git stash), then undo again"
         )
 

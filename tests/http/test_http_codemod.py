@@ -124,8 +124,86 @@ def test_unparseable_files_are_reported_and_left_alone(tmp_path: Path) -> None:
     result = CliRunner().invoke(fix_app, ["http-clients", str(root), "--apply"])
 
     assert result.exit_code == 1
-    assert "left alone: tests/test_broken.py: cannot parse" in result.output
+    output = result.output.replace("\n", "")
+    assert "left alone, cannot parse: tests/test_broken.py:2: SyntaxError: invalid syntax" in output
     assert (root / "tests/test_broken.py").read_text() == broken
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param("import httpx\ndef broken(:\n    httpx.AsyncClient(app=app)\n", id="bad-args"),
+        pytest.param(
+            "import httpx\nclient = httpx.AsyncClient(app=app,\n\n\ndef f():\n    pass\n",
+            id="never-closed",
+        ),
+        pytest.param("import httpx\nx = 1\n  y = 2\n", id="indent"),
+        pytest.param("import httpx\nprint 'hi'\nx = 1\n", id="print-statement"),
+    ],
+)
+def test_a_file_that_does_not_parse_is_named_at_the_line_python_names(
+    tmp_path: Path, broken: str
+) -> None:
+    root = write_files(tmp_path / "suite", {"tests/test_broken.py": broken})
+    with pytest.raises(SyntaxError) as python:
+        compile(broken, "tests/test_broken.py", "exec")
+    expected = (
+        f"tests/test_broken.py:{python.value.lineno}: "
+        f"{type(python.value).__name__}: {python.value.msg}"
+    )
+
+    plan = plan_http_clients(root)
+    result = CliRunner().invoke(fix_app, ["http-clients", str(root)])
+
+    assert [item.describe() for item in plan.unparseable] == [expected]
+    assert result.exit_code == 1
+    assert f"left alone, cannot parse: {expected}" in result.output.replace("\n", "")
+
+
+def test_a_codemod_apply_waits_for_an_unfinished_organizer_apply(tmp_path: Path) -> None:
+    from testing_lib.organizer.journal import new_journal
+
+    root = write_files(tmp_path / "suite", {"tests/test_old.py": OLD_STYLE})
+    before = (root / "tests/test_old.py").read_bytes()
+    new_journal(root)  # what an organizer apply killed right after it started leaves
+
+    result = CliRunner().invoke(fix_app, ["http-clients", str(root / "tests"), "--apply"])
+
+    assert result.exit_code == 2
+    expected = (
+        f"an earlier apply did not finish; `remediate organize {root} --undo` restores the tree"
+    )
+    assert expected in result.output.replace("\n", "")
+    assert (root / "tests/test_old.py").read_bytes() == before
+    assert not (root / ".remediation" / "codemods").exists()
+
+
+def test_undo_restores_a_file_an_interrupted_run_wrote_but_never_marked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testing_lib.codemods import journal as journal_module
+
+    root = write_files(tmp_path / "suite", {"tests/test_old.py": OLD_STYLE})
+    original = (root / "tests/test_old.py").read_bytes()
+    real_save = journal_module._save
+    saves = []
+
+    def killed_after_the_first_write(path: Path, journal: dict[str, object]) -> None:
+        saves.append(path)
+        if len(saves) == 2:  # the file is written; the mark saying so never lands
+            raise KeyboardInterrupt
+        real_save(path, journal)
+
+    monkeypatch.setattr(journal_module, "_save", killed_after_the_first_write)
+    with pytest.raises(KeyboardInterrupt):
+        apply_plan(plan_http_clients(root), codemod="http-clients")
+    monkeypatch.undo()
+    assert b"ASGITransport" in (root / "tests/test_old.py").read_bytes()
+
+    undone = undo_run(root)
+
+    assert undone.restored == ["tests/test_old.py"]
+    assert (root / "tests/test_old.py").read_bytes() == original
 
 
 def test_apply_journals_backs_up_and_undo_restores_exactly(tmp_path: Path) -> None:
