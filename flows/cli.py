@@ -137,7 +137,11 @@ def _reasons(report: object) -> list[str]:
     from testing_lib.report import RemediationReport
 
     assert isinstance(report, RemediationReport)
-    return [f"{phase.name}: {phase.reason}" for phase in report.phases]
+    lines = []
+    for phase in report.phases:
+        lines.append(f"{phase.name}: {phase.reason}")
+        lines += [f"{phase.name}: warning: {warning}" for warning in phase.warnings]
+    return lines
 
 
 @app.command()

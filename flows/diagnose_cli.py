@@ -6,6 +6,7 @@ with `--python` (default: this interpreter) in the target directory, as a bare `
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -55,8 +56,9 @@ def _has_table(root: Path) -> bool:
 
 def resolve_suite(target: Path, python: str | None) -> Suite:
     """The target as a configured remediation target, or as a plain pytest project."""
-    if not target.is_dir():
-        raise _fail(f"target {str(target)!r} is not a directory: pass a pytest project")
+    if not os.path.isdir(target):
+        nothing = "" if os.path.lexists(target) else " (nothing is there)"
+        raise _fail(f"target {str(target)!r} is not a directory{nothing}: pass a pytest project")
     try:
         if _has_table(target) or (target / "tests").is_dir():
             config = load_target_config(target, python=python)
@@ -70,6 +72,11 @@ def resolve_suite(target: Path, python: str | None) -> Suite:
         interpreter = resolve_interpreter(python, Path.cwd()) if python else sys.executable
     except TargetConfigError as exc:
         raise _fail(str(exc)) from exc
+    except OSError as exc:  # e.g. the target folder itself cannot be searched
+        raise _fail(
+            f"cannot read target {str(target)!r} ({exc.strerror or exc}): give this user "
+            "access to it, or pass another pytest project"
+        ) from exc
     root = target.resolve()
     return Suite(root=root, name=root.name, python=interpreter)
 
@@ -87,9 +94,20 @@ def isolation(
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
     from testing_lib.isolation import validate_isolation
+    from testing_lib.isolation.preflight import find_tests
     from testing_lib.isolation.rendering import isolation_markdown
 
     suite = resolve_suite(target, python)
+    found = find_tests(suite.root)  # before the lock: nothing is written into a wrong folder
+    if found.problem is not None:
+        raise _fail(
+            f"{found.problem}: point remediate isolation at a project with tests, "
+            + ("make those folders readable, " if found.unreadable else "")
+            + "or set python_files in its pytest configuration if its test modules are "
+            "named otherwise"
+        )
+    if found.warning is not None:
+        err.print(Text.assemble(("warning: ", "bold yellow"), found.warning), soft_wrap=True)
     with target_lock(suite.root), out.status(f"running {suite.name} in {orders} orders"):
         report = validate_isolation(
             root=suite.root, python=suite.python, orders=orders, seed=seed, env=suite.env

@@ -28,9 +28,31 @@ from testing_lib.isolation.history import (
     previous_reports,
     save_isolation_report,
 )
+from testing_lib.isolation.preflight import find_tests
 from testing_lib.isolation.rendering import isolation_markdown
 from testing_lib.locking import target_lock
-from testing_lib.selection import resolve_isolation_selection
+from testing_lib.selection import Selection, resolve_isolation_selection
+
+_FIX_PATHS = (
+    "fix [tool.remediation.isolation].paths (or, when it is unset, "
+    "[tool.remediation.phases.final_validation].paths)"
+)
+
+
+def checked_selection(target: TargetConfig) -> Selection:
+    """The isolation selection, or `TargetConfigError` when it has no test to validate.
+
+    Reads only, so it runs before the target's lock is taken and anything is written."""
+    selection = resolve_isolation_selection(target)
+    if not selection.runnable:
+        raise TargetConfigError(
+            f"none of the isolation paths exist in {target.root}: "
+            f"{', '.join(selection.configured)}; {_FIX_PATHS}"
+        )
+    problem = find_tests(target.root, selection.existing).problem
+    if problem is not None:
+        raise TargetConfigError(f"{problem}: {_FIX_PATHS}, or point the flow at the tests")
+    return selection
 
 
 @task(task_run_name="isolation-{orders}-orders", cache_policy=NO_CACHE)
@@ -39,18 +61,20 @@ def run_isolation(target: TargetConfig, orders: int, seed: int | None) -> Isolat
     paths, markers and pytest_args)."""
     logger = get_run_logger()
     run = target.isolation_run()
-    selection = resolve_isolation_selection(target)
-    if not selection.runnable:
-        raise TargetConfigError(
-            f"none of the isolation paths exist in {target.root}: "
-            f"{', '.join(selection.configured)}; fix [tool.remediation.isolation].paths (or, "
-            "when it is unset, [tool.remediation.phases.final_validation].paths)"
-        )
+    selection = checked_selection(target)
     if selection.missing:
         logger.warning(
             "isolation paths missing in %s, validating without them: %s",
             target.root,
             ", ".join(selection.missing),
+        )
+    if selection.unreadable:
+        logger.warning(
+            "cannot read %d folder(s) of the isolation selection in %s, so the tests in them "
+            "are not validated: %s",
+            len(selection.unreadable),
+            target.root,
+            ", ".join(selection.unreadable),
         )
     logger.info(
         "isolation selection of %s: %s%s",
@@ -95,6 +119,7 @@ def nightly_isolation(
     """Run the target's isolation selection (`[tool.remediation.isolation]`, by default the
     final_validation phase's) in `orders` orders (seeded) and report order dependence."""
     config = load_target_config(target)
+    checked_selection(config)  # before the lock: a target without tests is left untouched
     with target_lock(config.root):
         return _validate(config, orders, seed)
 

@@ -91,13 +91,15 @@ def run_phase(
         return _phase(config, phase, run_id, shards)
 
 
-def _run_checks(config: TargetConfig, phase: PhaseName, *, after_gate: bool) -> list[CheckResult]:
+def _run_checks(
+    config: TargetConfig, phase: PhaseName, *, after_gate: bool, run_id: str | None = None
+) -> list[CheckResult]:
     """The phase's checks that run before the gate, or those that run after it."""
     checks: list[CheckResult] = []
     for check in phase_checks(phase):
         if check.after_gate is not after_gate:
             continue
-        state = run_check(check.name, phase, config, return_state=True)
+        state = run_check(check.name, phase, config, run_id, return_state=True)
         if state.is_completed():
             checks.append(state.result())
         else:
@@ -119,7 +121,12 @@ def _phase(
     shard_count = shards or config.phase(phase).shards
     suite: TestSuiteResult | None = None
     crash: str | None = None
-    nothing = resolve_selection(config, phase).empty_reason
+    selection = resolve_selection(config, phase)
+    nothing = selection.empty_reason
+    warnings = [
+        f"cannot read {folder} in {config.root}: the tests in it are not gated"
+        for folder in selection.unreadable
+    ]
     if nothing is not None:  # selected by classification, and no test is of its kind
         suite = TestSuiteResult(suite_name=phase, selection=[])
     elif shard_count > 1:
@@ -130,7 +137,7 @@ def _phase(
             suite = gate_state.result()
         else:
             crash = f"the pytest gate crashed: {gate_state.message}"
-    checks += _run_checks(config, phase, after_gate=True)
+    checks += _run_checks(config, phase, after_gate=True, run_id=run_id)
     if nothing is not None:
         status, reason = decide_empty_gate(checks, nothing)
     elif suite is not None:
@@ -146,6 +153,7 @@ def _phase(
         checks=checks,
         started_at=started,
         finished_at=datetime.now(UTC),
+        warnings=warnings,
     )
     save_phase_report(config.root, run_id, report)
     publish_phase_artifacts(report, config.name)

@@ -55,6 +55,13 @@ def _run(
         logger.warning(
             "phase %s selects %s, which does not exist in %s", phase, missing, target.root
         )
+    for folder in selection.unreadable:
+        logger.warning(
+            "phase %s: cannot read %s in %s, so the tests in it are not gated",
+            phase,
+            folder,
+            target.root,
+        )
     if not selection.runnable:
         logger.error(
             "phase %s: none of its paths exist (%s)", phase, ", ".join(selection.configured)
@@ -83,6 +90,7 @@ def _run(
             results_file=results_file,
             log_file=out_dir / "pytest.log",
             cancel=cancel,
+            confine_to=target.root,
         )
         try:
             while not future.done():

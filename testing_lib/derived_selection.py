@@ -9,12 +9,15 @@ wherever the files lie now. final_validation keeps the whole suite.
 
 The audit behind it reads files only (no interpreter, no import). Its answer is kept per
 target for as long as no discovered file changes (paths, sizes and mtimes), so a run that
-loads its configuration several times audits once.
+loads its configuration several times audits once. Folders it cannot read (permission
+denied) are named in the selection's description and in `DerivedSelection.unreadable`:
+their files are not classified, so no phase selects them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,41 +43,62 @@ class DerivedSelection:
 
     files: tuple[str, ...]
     description: str
+    unreadable: tuple[str, ...] = ()  # folders whose files could not be classified
 
 
 def organized_layout_missing(root: Path, phases: Iterable[PhaseName]) -> bool:
     """True when none of these phases' default folders exists under `root`."""
-    return not any((root / path).exists() for phase in phases for path in DEFAULT_PATHS[phase])
+    return not any(os.path.exists(root / path) for phase in phases for path in DEFAULT_PATHS[phase])
 
 
-def _signature(root: Path) -> tuple[Signature, bool]:
-    """(paths, sizes and mtimes of the files the audit reads; whether there are test modules)."""
+@dataclass(frozen=True)
+class _Scan:
+    signature: Signature  # paths, sizes and mtimes of the files the audit reads
+    has_test_modules: bool
+    unreadable: tuple[str, ...]  # folders that could not be listed, or whose files not stat'ed
+
+
+def _scan(root: Path) -> _Scan:
     found = discover(root, read_pytest_settings(root))
     entries = []
+    unreadable = set(found.unreadable)
     for relative in found.audited:
         try:
             stat = (root / relative).stat()
-        except OSError:
+        except FileNotFoundError:
+            continue  # removed since the walk
+        except OSError as exc:  # listed, but its folder cannot be searched
+            folder = relative.rpartition("/")[0] or "."
+            if folder not in unreadable:
+                logger.warning(
+                    "cannot read %s in %s (%s), so its files are not classified",
+                    folder,
+                    root,
+                    exc.strerror or type(exc).__name__,
+                )
+            unreadable.add(folder)
             continue
         entries.append((relative, stat.st_size, stat.st_mtime_ns))
-    return tuple(entries), bool(found.test_modules)
+    return _Scan(tuple(entries), bool(found.test_modules), tuple(sorted(unreadable)))
 
 
-def _classified_files(root: Path) -> list[TestFileInfo]:
-    signature, _ = _signature(root)
+def _classified_files(root: Path) -> tuple[list[TestFileInfo], tuple[str, ...]]:
+    """The audit's test files (cached while the scan's signature holds), and the folders
+    that could not be read."""
+    scan = _scan(root)
     with _cache_lock:
         cached = _cache.get(root)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
+        if cached is not None and cached[0] == scan.signature:
+            return cached[1], scan.unreadable
     files = [f for f in run_audit(root, with_duplicates=False).report.files if f.kind == "test"]
     with _cache_lock:
-        _cache[root] = (signature, files)
-    return files
+        _cache[root] = (scan.signature, files)
+    return files, scan.unreadable
 
 
 def has_test_modules(root: Path) -> bool:
     """Whether pytest's file patterns match any module under `root`."""
-    return _signature(root)[1]
+    return _scan(root).has_test_modules
 
 
 def _wanted(path: str) -> tuple[str, str | None]:
@@ -93,7 +117,13 @@ def _describe(phase: PhaseName) -> str:
 
 def derive_selections(root: Path, phases: Sequence[PhaseName]) -> dict[PhaseName, DerivedSelection]:
     """For each phase, the test files the organizer classifies into its default folders."""
-    files = _classified_files(root)
+    files, unreadable = _classified_files(root)
+    unread = (
+        f"; {len(unreadable)} folder(s) could not be read, so their files are not classified: "
+        + ", ".join(unreadable)
+        if unreadable
+        else ""
+    )
     derived: dict[PhaseName, DerivedSelection] = {}
     for phase in phases:
         wanted = [_wanted(path) for path in DEFAULT_PATHS[phase]]
@@ -115,8 +145,10 @@ def derive_selections(root: Path, phases: Sequence[PhaseName]) -> dict[PhaseName
         ) + (
             f" (no {', '.join(DEFAULT_PATHS[phase])} folder: the phases select by the "
             "organizer's classification; set [tool.remediation.phases."
-            f"{phase}] paths to choose)"
+            f"{phase}] paths to choose{unread})"
         )
-        derived[phase] = DerivedSelection(files=chosen, description=description)
+        derived[phase] = DerivedSelection(
+            files=chosen, description=description, unreadable=unreadable
+        )
         logger.info("phase %s selects %s", phase, description)
     return derived

@@ -42,6 +42,7 @@ class PhaseReport(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     reused: bool = False  # taken from an earlier passing run on the same content
+    warnings: list[str] = Field(default_factory=list)  # what the verdict may not cover
 
     @computed_field  # type: ignore[prop-decorator]
     @property
