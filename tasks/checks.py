@@ -1,23 +1,37 @@
-"""Run one phase check as a task; a check that crashes is reported, not hidden."""
+"""Run one phase check as a task; a check that crashes is reported, not hidden.
+
+A check that judges what the phase's gate measured (the performance check) is given the
+gate's own run when the engine run id is known, so it never judges another run's data.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from tasks.gate import perf_run_id
 from testing_lib.checks import PHASE_CHECKS, PhaseCheck
+from testing_lib.checks.performance import PERFORMANCE_CHECK, check_performance
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.report import CheckResult, CheckStatus
+from testing_lib.storage import phase_dir
 
 _LEVEL = {
     CheckStatus.PASSED: logging.INFO,
     CheckStatus.WARNING: logging.WARNING,
     CheckStatus.FAILED: logging.ERROR,
+}
+
+# Checks that judge the metrics of one gate run, by the check's name: called with the
+# gate's metrics run id (`<engine run>-<phase>`).
+_GATE_RUN_CHECKS: dict[str, Callable[[TargetConfig, str], CheckResult]] = {
+    PERFORMANCE_CHECK.name: check_performance,
 }
 
 
@@ -26,14 +40,28 @@ def phase_checks(phase: PhaseName) -> tuple[PhaseCheck, ...]:
 
 
 @task(task_run_name="check-{check_name}", cache_policy=NO_CACHE)
-def run_check(check_name: str, phase: PhaseName, target: TargetConfig) -> CheckResult:
+def run_check(
+    check_name: str, phase: PhaseName, target: TargetConfig, run_id: str | None = None
+) -> CheckResult:
+    """Run `check_name` of `phase`; `run_id` is the engine run whose gate an after-gate
+    check judges (without it, such a check judges the newest data it finds)."""
     (check,) = [c for c in phase_checks(phase) if c.name == check_name]
     started = time.monotonic()
-    result = check.run(target).model_copy(update={"duration_s": time.monotonic() - started})
+    result = _judge(check, phase, target, run_id)
+    result = result.model_copy(update={"duration_s": time.monotonic() - started})
     get_run_logger().log(
         _LEVEL[result.status], "%s: %s: %s", check.name, result.status.value, result.details
     )
     return result
+
+
+def _judge(
+    check: PhaseCheck, phase: PhaseName, target: TargetConfig, run_id: str | None
+) -> CheckResult:
+    judge = _GATE_RUN_CHECKS.get(check.name)
+    if judge is None or run_id is None:
+        return check.run(target)
+    return judge(target, perf_run_id(target, phase, phase_dir(target.root, run_id, phase)))
 
 
 def crashed_check(check_name: str, message: str | None) -> CheckResult:

@@ -221,29 +221,41 @@ class MetricsStore:
             for r in rows
         ]
 
+    def run(self, run_id: str) -> RunInfo | None:
+        """Stored run `run_id` with its number of measured tests; None when it is not stored."""
+        return next((r for r in self.runs() if r.run_id == run_id), None)
+
     def trends(
-        self, *, since: str | None = None, factor: float = 3.0, min_delta_ms: float = 5.0
+        self,
+        *,
+        run_id: str | None = None,
+        since: str | None = None,
+        factor: float = 3.0,
+        min_delta_ms: float = 5.0,
     ) -> list[Trend]:
-        """Tests of the latest run at least `factor` times slower than in run `since`
-        (default: the run before the latest; for an engine gate's run, `<run>-<phase>`, the
-        previous run of the same phase) and slower by at least `min_delta_ms`."""
+        """Tests of run `run_id` (default: the latest run) at least `factor` times slower
+        than in run `since` (default: the run stored before it; for an engine gate's run,
+        `<run>-<phase>`, the previous run of the same phase) and slower by at least
+        `min_delta_ms`.
+
+        Raises ValueError naming the recent runs when `run_id` or `since` is not stored.
+        """
         runs = self.runs()
-        if len(runs) < 2 and since is None:
+        ids = [r.run_id for r in runs]
+        for wanted in (run_id, since):
+            if wanted is not None and wanted not in ids:
+                known = ", ".join(ids[-5:]) or "none"
+                raise ValueError(f"no run {wanted!r} in {self.path}; recent runs: {known}")
+        if not runs:
             return []
-        latest = runs[-1]
-        if since is None:
-            found = _previous_of_kind(runs)
-            if found is None:
-                return []
-            baseline = found
-        elif any(r.run_id == since for r in runs):
-            baseline = since
-        else:
-            known = ", ".join(r.run_id for r in runs[-5:])
-            raise ValueError(f"no run {since!r} in {self.path}; recent runs: {known}")
+        position = len(runs) - 1 if run_id is None else ids.index(run_id)
+        judged = runs[position]
+        baseline = since if since is not None else _previous_of_kind(runs[: position + 1])
+        if baseline is None:
+            return []
         before = {m.test_name: m.execution_time_ms for m in self.metrics(baseline)}
         trends = []
-        for metric in self.metrics(latest.run_id):
+        for metric in self.metrics(judged.run_id):
             old = before.get(metric.test_name)
             now = metric.execution_time_ms
             if old is None or now - old < min_delta_ms or now < factor * max(old, 1e-6):
@@ -264,12 +276,13 @@ class MetricsStore:
 
 
 def _previous_of_kind(runs: list[RunInfo]) -> str | None:
-    """The run to compare the latest with: for an engine gate's run (`<run>-<phase>`) the
-    previous run of that phase, else the previous run."""
+    """The run to compare the last of `runs` with: for an engine gate's run
+    (`<run>-<phase>`) the previous run of that phase, else the previous run; None when
+    there is none."""
     latest = runs[-1].run_id
     for phase in PHASE_ORDER:
         suffix = f"-{phase}"
         if latest.endswith(suffix):
             earlier = [r.run_id for r in runs[:-1] if r.run_id.endswith(suffix)]
             return earlier[-1] if earlier else None
-    return runs[-2].run_id
+    return runs[-2].run_id if len(runs) > 1 else None
