@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 # Prefect reads its settings on first import: keep its state out of ~/.prefect, no analytics.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="remediation-tests-prefect-"))
+# A home made here (not one given in the environment, e.g. to xdist workers) is removed by
+# pytest_unconfigure, which runs however the session ends.
+_PREFECT_HOME: str | None = None
+if "PREFECT_HOME" not in os.environ:
+    _PREFECT_HOME = os.environ["PREFECT_HOME"] = tempfile.mkdtemp(
+        prefix="remediation-tests-prefect-"
+    )
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
@@ -61,6 +68,12 @@ def make_target(tmp_path: Path) -> MakeTarget:
         return root
 
     return build
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the Prefect home this session made, after every fixture's teardown."""
+    if _PREFECT_HOME is not None:
+        shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

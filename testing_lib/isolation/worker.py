@@ -130,7 +130,11 @@ class ForkWorker:
     # -- life cycle -----------------------------------------------------------------------
 
     def __enter__(self) -> ForkWorker:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()  # a start that failed half-way: stop what it started, remove its folder
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -287,7 +291,15 @@ class ForkWorker:
                     pending.future.set_exception(error)
 
     def close(self) -> None:
-        """Ask the worker to quit; stop its process group if it does not within a few seconds."""
+        """Ask the worker to quit; stop its process group if it does not within a few seconds.
+        Its scratch folder is removed even when stopping it raises."""
+        try:
+            self._stop()
+        finally:
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def _stop(self) -> None:
         self._closed.set()
         if self._connection is not None:
             try:
@@ -311,8 +323,6 @@ class ForkWorker:
                 self._process_thread.join(timeout=30)
         if self._reader is not None:
             self._reader.join(timeout=5)
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
 
     # -- runs -----------------------------------------------------------------------------
 
