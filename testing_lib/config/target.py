@@ -229,6 +229,7 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
     for name, phase in phases.items():
         if "paths" not in phase.model_fields_set and name in parsed.phases:
             phases[name] = phase.model_copy(update={"paths": list(DEFAULT_PATHS[name])})
+    _refuse_paths_outside(root, pyproject, phases, parsed.isolation)
     derived = _derive_unconfigured(root, parsed, phases)
 
     if python is not None:
@@ -250,6 +251,41 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
         app=parsed.app,
         derived_selections=derived,
     )
+
+
+def _outside(root: Path, raw: str) -> Path | None:
+    """Where `raw` (a path or node id relative to `root`) really leads, when that is an
+    existing place outside `root` (a symbolic link out, `..`, an absolute path)."""
+    path = root / raw.split("::", 1)[0]
+    if not path.exists():
+        return None
+    real = path.resolve()
+    return None if real == root or root in real.parents else real
+
+
+def _refuse_paths_outside(
+    root: Path, pyproject: Path, phases: dict[PhaseName, PhaseConfig], isolation: IsolationConfig
+) -> None:
+    """Selection paths and positional pytest arguments must lead inside the target."""
+    places: list[tuple[str, str, list[str]]] = []
+    for name, phase in phases.items():
+        key = f"[tool.remediation.phases.{name}]"
+        places += [(key, "paths", phase.paths), (key, "pytest_args", phase.pytest_args)]
+    places += [
+        ("[tool.remediation.isolation]", "paths", isolation.paths or []),
+        ("[tool.remediation.isolation]", "pytest_args", isolation.pytest_args or []),
+    ]
+    for table, key, values in places:
+        for raw in values:
+            if key == "pytest_args" and raw.startswith("-"):
+                continue  # an option; only paths pytest would collect from matter here
+            real = _outside(root, raw)
+            if real is not None:
+                raise TargetConfigError(
+                    f"{pyproject}: {table} {key} {raw!r} leads to {real}, outside the target "
+                    f"{root}: the engine runs only the target's own tests; select a path "
+                    "inside it"
+                )
 
 
 def _derive_unconfigured(

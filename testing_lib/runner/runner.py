@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 INJECT_DIR = Path(__file__).resolve().parent / "_inject"
 COLLECTOR_PLUGIN = "remediation_collector"
 RESULTS_FILE_ENV = "REMEDIATION_RESULTS_FILE"
+TARGET_ROOT_ENV = "REMEDIATION_TARGET_ROOT"
 LOG_TAIL_CHARS = 4000
 
 # Describe the engine's own pytest process; a target run must not inherit them.
@@ -48,6 +49,7 @@ def run_pytest(
     results_file: Path | None = None,
     log_file: Path | None = None,
     cancel: threading.Event | None = None,
+    confine_to: Path | None = None,
 ) -> TestSuiteResult:
     """Run `python -m pytest <selection>` in `cwd` and return what each test did.
 
@@ -57,7 +59,9 @@ def run_pytest(
     `timeout_s` the whole process family is stopped: the suite then has `timed_out`, the
     results written so far, and `running_test`. `test_timeout_s` is pytest-timeout's
     per-test limit. `exit_code` is pytest's exit status (negative: killed by that signal).
-    Setting `cancel` from another thread stops the run (RunCancelled).
+    Setting `cancel` from another thread stops the run (RunCancelled). With `confine_to`,
+    a collected test whose file lies outside that folder (symlinks resolved) is not run
+    and counts as a collection error.
 
     Raises RunnerError when the run cannot start: a missing interpreter or working
     directory, no pytest (or no pytest-timeout when `test_timeout_s` is set) in the target.
@@ -80,6 +84,8 @@ def run_pytest(
         results_path.write_bytes(b"")  # never read a previous run's events
 
         child_env = build_env(env, results_path)
+        if confine_to is not None:
+            child_env[TARGET_ROOT_ENV] = str(Path(confine_to).resolve())
         command = build_command(
             python,
             selection,

@@ -22,6 +22,11 @@ With ``REMEDIATION_COLLECT_IDS=1`` it also writes, once collection is done:
   the fixture names each test requests that no plugin, conftest or module defines for it
   (``missing_fixtures``, only tests that have some: they would error at setup)
 
+With ``REMEDIATION_TARGET_ROOT`` set, every collected test whose file lies outside that
+folder (after resolving symbolic links) is taken out of the run and reported as a
+``collect_error``: no argument, symlink or plugin can make tests of another project count
+for the target. Under pytest-xdist the controller passes the root to its workers.
+
 Under pytest-xdist the controller receives every worker's reports, so only the
 controller writes; workers (``config.workerinput``) stay silent.
 """
@@ -38,6 +43,8 @@ import pytest
 
 RESULTS_FILE_ENV = "REMEDIATION_RESULTS_FILE"
 COLLECT_IDS_ENV = "REMEDIATION_COLLECT_IDS"
+TARGET_ROOT_ENV = "REMEDIATION_TARGET_ROOT"
+_ROOT_KEY = "remediation_target_root"
 
 _PHASES = ("setup", "call", "teardown")
 
@@ -170,16 +177,57 @@ def _skip_reason(report: Any) -> str:
 
 
 _writer: _Writer | None = None
+_target_root: str | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _writer
+    global _writer, _target_root
     path = os.environ.pop(RESULTS_FILE_ENV, None)  # a nested pytest run must not write here
     with_ids = os.environ.pop(COLLECT_IDS_ENV, "") == "1"
+    root = os.environ.pop(TARGET_ROOT_ENV, None)  # nor be confined to this target
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        root = workerinput.get(_ROOT_KEY)
+    _target_root = os.path.realpath(root) if root else None
     if not path or hasattr(config, "workerinput") or _writer is not None:
         return
     # closed in pytest_unconfigure
     _writer = _Writer(open(path, "a", encoding="utf-8"), with_ids=with_ids)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    if _target_root is not None:
+        node.workerinput[_ROOT_KEY] = _target_root
+
+
+def _outside(path: str, root: str) -> bool:
+    real = os.path.realpath(path)
+    return real != root and not real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
+    if _target_root is None:
+        return
+    kept, refused = [], {}
+    for item in items:
+        path = str(getattr(item, "path", "") or getattr(item, "fspath", ""))
+        if path and _outside(path, _target_root):
+            refused.setdefault(path, item.nodeid.split("::", 1)[0])
+        else:
+            kept.append(item)
+    if not refused:
+        return
+    items[:] = kept
+    if _writer is not None:
+        for path, nodeid in refused.items():
+            real = os.path.realpath(path)
+            _writer.collect_error(
+                nodeid,
+                f"E   OutsideTargetError: {path} resolves to {real}, outside the target "
+                f"{_target_root}: the engine runs only the target's own tests",
+            )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
