@@ -9,6 +9,9 @@ started, however deep and whatever process group it ends up in:
   what a dead holder left running on *that* target, and nothing else (a target nested in
   another has its own lock and its own tokens).
 
+- ``REMEDIATION_PROCESS_FAMILY``: one command the engine ran; what it leaves running after
+  it exits is found by this tag and stopped.
+
 A process's environment as the kernel shows it (``/proc/PID/environ``) is the one it was
 started with, so a tag set in this process's ``os.environ`` marks only its children.
 """
@@ -29,6 +32,7 @@ import psutil
 logger = logging.getLogger(__name__)
 
 ENGINE_ENV = "REMEDIATION_ENGINE"
+FAMILY_ENV = "REMEDIATION_PROCESS_FAMILY"  # one command the engine ran, and its descendants
 RUN_TOKEN_ENV = "REMEDIATION_RUN_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 

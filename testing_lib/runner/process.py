@@ -3,7 +3,8 @@
 The command becomes a session and process-group leader (`start_new_session=True`), so one
 signal reaches everything that stays in its group. Descendants that leave the group
 (a test that starts a server with its own session) are tracked with psutil while the
-command runs, and are stopped with the group.
+command runs, and found afterwards by the family tag every descendant inherits in its
+environment (however short-lived its parent was); they are stopped with the group.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import IO
 
 import psutil
 
-from testing_lib.runner.lineage import run_token_env
+from testing_lib.runner.lineage import FAMILY_ENV, new_tag, run_token_env, tagged
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +68,18 @@ def run_in_process_group(
     the command leaves behind after exiting normally are stopped the same way.
     Raises OSError when the command cannot be started.
     """
+    family_tag = new_tag()
     popen = subprocess.Popen(
         list(command),
         cwd=cwd,
-        env={**env, **run_token_env(Path(cwd))},  # a later run can reap it if we die
+        # the run token: a later run can reap it if we die; the family tag: we find all of it
+        env={**env, **run_token_env(Path(cwd)), FAMILY_ENV: family_tag},
         stdin=subprocess.DEVNULL,
         stdout=output,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    family = _Family(popen.pid)
+    family = _Family(popen.pid, family_tag)
     timed_out = False
     try:
         deadline = time.monotonic() + timeout_s
@@ -119,9 +122,10 @@ def run_in_process_group(
 class _Family:
     """The processes a command started: its process group plus every descendant seen."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, tag: str | None = None) -> None:
         self.pid = pid
         self.pgid = pid  # a session leader leads its own group
+        self.tag = tag
         self._seen: set[psutil.Process] = set()  # psutil identity includes create time
 
     def record_descendants(self) -> None:
@@ -133,6 +137,8 @@ class _Family:
 
     def alive(self) -> list[psutil.Process]:
         everyone = self._seen | set(_group_members(self.pgid))
+        if self.tag is not None:
+            everyone |= set(tagged(FAMILY_ENV, self.tag))
         return sorted((p for p in everyone if _is_alive(p)), key=lambda p: p.pid)
 
     def signal(self, processes: Iterable[psutil.Process], signum: signal.Signals) -> None:
