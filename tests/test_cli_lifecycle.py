@@ -120,20 +120,37 @@ def test_a_sigkilled_run_leaves_no_process_and_a_busy_target_exits_3(
     assert_all_gone(family)
 
 
-def test_two_runs_from_one_folder_share_prefect_state_safely(
+def test_two_runs_from_one_folder_share_prefect_state_and_print_only_their_verdicts(
     tmp_path: Path, env: dict[str, str], processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    runs = []
-    for name in ("one", "two"):
-        root = tmp_path / name
-        write_tree(
-            root, {"pyproject.toml": "[tool.remediation]\n", "tests/unit/test_ok.py": PASSING}
-        )
-        runs.append(start(processes, ["run", str(root), "--phase", "foundation"], env, tmp_path))
-    for run in runs:  # both start Prefect's embedded server on one fresh PREFECT_HOME
-        out, err = run.communicate(timeout=STARTUP_S * 2)
-        assert run.returncode == 0, (out.decode(), err.decode())
-        assert err == b""
+    good, broken = tmp_path / "good", tmp_path / "broken"
+    write_tree(good, {"pyproject.toml": "[tool.remediation]\n", "tests/unit/test_ok.py": PASSING})
+    write_tree(
+        broken,
+        {
+            "pyproject.toml": "[tool.remediation]\n",
+            "tests/unit/test_ok.py": PASSING,
+            "tests/unit/test_broken.py": "def test_a():\n    pass\n\ndef test_b(:\n    pass\n",
+        },
+    )
+    runs = [  # both start Prefect's embedded server on one fresh PREFECT_HOME at once
+        start(processes, ["run", str(root), "--phase", "foundation"], env, tmp_path)
+        for root in (good, broken)
+    ]
+    (good_out, good_err), (broken_out, broken_err) = [
+        run.communicate(timeout=STARTUP_S * 2) for run in runs
+    ]
+    assert runs[0].returncode == 0, (good_out.decode(), good_err.decode())
+    assert runs[1].returncode == 1, (broken_out.decode(), broken_err.decode())
+    assert good_err == b""  # no log line, no traceback without -v
+    assert broken_err == b""
+    lines = broken_out.decode().splitlines()
+    reasons = [line for line in lines if line.startswith("foundation:")]
+    assert reasons == [
+        "foundation: 1 collection error(s), first: tests/unit/test_broken.py:4: "
+        "SyntaxError: invalid syntax"
+    ]
+    assert lines[-1].startswith("report: ")
 
 
 def test_a_sigkilled_server_leaves_no_process_behind(
