@@ -210,7 +210,8 @@ def _outside(path: str, root: str) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
     if _target_root is None:
         return
-    kept, refused = [], {}
+    kept: list[Any] = []
+    refused: dict[str, str] = {}
     for item in items:
         path = str(getattr(item, "path", "") or getattr(item, "fspath", ""))
         if path and _outside(path, _target_root):
