@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +18,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
+from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.config.testing import TestPerformanceConfig
 from testing_lib.environment import test_environment_values
@@ -43,24 +43,13 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _has_table(root: Path) -> bool:
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return True  # let the loader report it, naming the file
-    return "remediation" in document.get("tool", {})
-
-
 def resolve_suite(target: Path, python: str | None) -> Suite:
     """The target as a configured remediation target, or as a plain pytest project."""
     if not os.path.isdir(target):
         nothing = "" if os.path.lexists(target) else " (nothing is there)"
         raise _fail(f"target {str(target)!r} is not a directory{nothing}: pass a pytest project")
     try:
-        if _has_table(target) or (target / "tests").is_dir():
+        if has_remediation_table(target) or (target / "tests").is_dir():
             config = load_target_config(target, python=python)
             return Suite(
                 root=config.root,

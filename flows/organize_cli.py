@@ -27,7 +27,6 @@ nothing changed.
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +35,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.exceptions import RunnerError, TargetConfigError
 from testing_lib.organizer import (
@@ -68,20 +68,9 @@ def _usage_error(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def _has_remediation_table(root: Path) -> bool:
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return False
-    try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return True  # let load_target_config name the problem
-    return "remediation" in document.get("tool", {})
-
-
 def _interpreter(root: Path, python: str | None) -> str:
     """--python, else the target's [tool.remediation] python, else this interpreter."""
-    if (root / "tests").is_dir() or _has_remediation_table(root):
+    if (root / "tests").is_dir() or has_remediation_table(root):
         return load_target_config(root, python=python).python
     if python is not None:
         return resolve_interpreter(python, Path.cwd())

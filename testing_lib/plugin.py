@@ -3,18 +3,13 @@
 Active for a project whose pyproject.toml has a `[tool.remediation]` table, or with
 `--remediation-env` / ini `remediation_env = true`. When active it applies the test
 environment at configure time (before test modules import application settings) and
-restores it at unconfigure; the seed's `setup_test_environment` fixture exposes it.
+restores it at unconfigure; the `setup_test_environment` fixture exposes it.
 """
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import pytest
-from pydantic import ValidationError
 
-from testing_lib.config.target import RemediationTable, format_validation_error
 from testing_lib.config.testing import TestConfiguration
 from testing_lib.database.fixtures import (  # noqa: F401  (fixtures registered by the plugin)
     _remediation_unisolated_session_guard,
@@ -28,19 +23,19 @@ from testing_lib.database.fixtures import (  # noqa: F401  (fixtures registered 
     test_data_factory,
 )
 from testing_lib.environment import TestEnvironment
-from testing_lib.organizer.fixtures import test_file_organizer  # noqa: F401  (the seed's fixture)
+from testing_lib.organizer.fixtures import test_file_organizer  # noqa: F401  (registered)
+from testing_lib.project_settings import project_settings
 
-# --- HTTP clients, auth, service mocks, dependency overrides (issue 4) --------------------
-# Fixture modules, plus the override-leak hooks (testing_lib.di.leaks), as plugins of this one.
+# HTTP clients, auth, service mocks, dependency overrides, the performance monitor:
+# fixture modules, plus the override-leak hooks (testing_lib.di.leaks), as plugins of this one.
 pytest_plugins = [
     "testing_lib.http.fixtures",
     "testing_lib.auth.fixtures",
     "testing_lib.mocks.fixtures",
     "testing_lib.di.fixtures",
     "testing_lib.di.leaks",
-    "testing_lib.performance.plugin",  # issue 6: performance monitor, validation fixtures
+    "testing_lib.performance.plugin",  # performance monitor, validation fixtures
 ]
-# --- end issue 4 ---------------------------------------------------------------------------
 
 _ENV_KEY = pytest.StashKey[TestEnvironment]()
 
@@ -62,29 +57,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _remediation_table(rootpath: Path) -> dict[str, object] | None:
-    pyproject = rootpath / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
-    try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise pytest.UsageError(f"{pyproject}: cannot read [tool.remediation]: {exc}") from exc
-    table = document.get("tool", {}).get("remediation")
-    return table if isinstance(table, dict) else None
-
-
 def load_test_configuration(config: pytest.Config) -> TestConfiguration | None:
     """The project's TestConfiguration when the plugin is active for it, else None."""
-    table = _remediation_table(config.rootpath)
-    enabled = bool(config.getoption("remediation_env") or config.getini("remediation_env"))
-    if table is None and not enabled:
-        return None
-    try:
-        return RemediationTable.model_validate(table or {}).testing
-    except ValidationError as exc:
-        source = config.rootpath / "pyproject.toml"
-        raise pytest.UsageError(format_validation_error(source, exc)) from exc
+    settings = project_settings(config)
+    return settings.testing if settings.active else None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -14,13 +14,13 @@ inactive projects get defaults and no autouse behaviour.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from testing_lib.config.pyproject import PYPROJECT, PyprojectError, remediation_table
 from testing_lib.config.target import RemediationTable, format_validation_error
 from testing_lib.config.testing import TestConfiguration
 
@@ -31,6 +31,8 @@ _KEY = pytest.StashKey["ProjectSettings"]()
 class ProjectSettings:
     active: bool = False
     app: str | None = None
+    metadata: str | None = None
+    session_dependency: str | None = None
     testing: TestConfiguration = field(default_factory=TestConfiguration)
     source: Path | None = None  # the pyproject.toml they came from
 
@@ -42,23 +44,26 @@ class ProjectSettings:
 
 def read_project_settings(rootpath: Path, *, force_active: bool = False) -> ProjectSettings:
     """The settings of `rootpath/pyproject.toml` (defaults when there is no table)."""
-    pyproject = rootpath / "pyproject.toml"
-    table: object = None
-    if pyproject.is_file():
-        try:
-            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise pytest.UsageError(f"{pyproject}: cannot read [tool.remediation]: {exc}") from exc
-        tool = document.get("tool", {})
-        table = tool.get("remediation") if isinstance(tool, dict) else None
-    if not isinstance(table, dict):
+    pyproject = rootpath / PYPROJECT
+    try:
+        table = remediation_table(rootpath)
+    except PyprojectError as exc:
+        raise pytest.UsageError(f"cannot read [tool.remediation]: {exc}") from exc
+    if table is None:
         source = pyproject if pyproject.is_file() else None
         return ProjectSettings(active=force_active, source=source)
     try:
         parsed = RemediationTable.model_validate(table)
     except ValidationError as exc:
         raise pytest.UsageError(format_validation_error(pyproject, exc)) from exc
-    return ProjectSettings(active=True, app=parsed.app, testing=parsed.testing, source=pyproject)
+    return ProjectSettings(
+        active=True,
+        app=parsed.app,
+        metadata=parsed.metadata,
+        session_dependency=parsed.session_dependency,
+        testing=parsed.testing,
+        source=pyproject,
+    )
 
 
 def project_settings(config: pytest.Config) -> ProjectSettings:

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import tempfile
-import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from testing_lib.checks.instrumented import (
     not_run_reason,
     observe_service_integration,
 )
+from testing_lib.config.pyproject import PYPROJECT, PyprojectError, read_document, tool_table
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import RunnerError
@@ -74,10 +74,10 @@ def _result(status: CheckStatus, details: str, **data: Any) -> CheckResult:
 def _pytest_pythonpath(root: Path) -> list[str]:
     """`[tool.pytest.ini_options] pythonpath` of the target, as absolute paths."""
     try:
-        document = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        pytest_table = tool_table(read_document(root / PYPROJECT), "pytest")
+    except (OSError, PyprojectError):
         return []
-    options = document.get("tool", {}).get("pytest", {}).get("ini_options", {})
+    options = pytest_table.get("ini_options", {}) if isinstance(pytest_table, dict) else {}
     entries = options.get("pythonpath", []) if isinstance(options, dict) else []
     if isinstance(entries, str):
         entries = entries.split()

@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tomllib
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from testing_lib.config.phases import DEFAULT_PATHS, PHASE_ORDER, PhaseName
+from testing_lib.config.pyproject import PYPROJECT, PyprojectError, remediation_table
 from testing_lib.config.testing import TestConfiguration
 from testing_lib.exceptions import TargetConfigError
 
@@ -195,20 +194,11 @@ def load_target_config(target: str | Path, *, python: str | None = None) -> Targ
         )
     root = root.resolve()
 
-    pyproject = root / "pyproject.toml"
-    raw: dict[str, Any] | None = None
-    if pyproject.is_file():
-        try:
-            document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise TargetConfigError(f"{pyproject}: not valid TOML: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise TargetConfigError(f"{pyproject}: not UTF-8 text: {exc}") from exc
-        tool = document.get("tool", {})
-        if isinstance(tool, dict) and "remediation" in tool:
-            raw = tool["remediation"]
-            if not isinstance(raw, dict):
-                raise TargetConfigError(f"{pyproject}: [tool.remediation] must be a table")
+    pyproject = root / PYPROJECT
+    try:
+        raw = remediation_table(root)
+    except PyprojectError as exc:
+        raise TargetConfigError(str(exc)) from exc
 
     if raw is None and not (root / "tests").is_dir():
         from testing_lib.derived_selection import has_test_modules

@@ -12,15 +12,13 @@ strategy = "transaction"                          # or "fresh"
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
-from testing_lib.config.target import RemediationTable, format_validation_error
 from testing_lib.config.testing import TestDatabaseConfig
+from testing_lib.project_settings import ProjectSettings, project_settings, read_project_settings
 
 
 @dataclass(frozen=True)
@@ -38,26 +36,16 @@ class DatabaseSettings:
 
 def read_database_settings(rootpath: Path) -> DatabaseSettings:
     """The database keys of `rootpath/pyproject.toml` (defaults when there is no table)."""
-    pyproject = rootpath / "pyproject.toml"
-    if not pyproject.is_file():
-        return DatabaseSettings()
-    try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise pytest.UsageError(f"{pyproject}: cannot read [tool.remediation]: {exc}") from exc
-    table = document.get("tool", {}).get("remediation")
-    if not isinstance(table, dict):
-        return DatabaseSettings(source=pyproject)
-    try:
-        parsed = RemediationTable.model_validate(table)
-    except ValidationError as exc:
-        raise pytest.UsageError(format_validation_error(pyproject, exc)) from exc
+    return _from_project(read_project_settings(rootpath))
+
+
+def _from_project(settings: ProjectSettings) -> DatabaseSettings:
     return DatabaseSettings(
-        metadata=parsed.metadata,
-        session_dependency=parsed.session_dependency,
-        app=parsed.app,
-        database=parsed.testing.database,
-        source=pyproject,
+        metadata=settings.metadata,
+        session_dependency=settings.session_dependency,
+        app=settings.app,
+        database=settings.testing.database,
+        source=settings.source,
     )
 
 
@@ -69,5 +57,5 @@ def load_database_settings(config: pytest.Config) -> DatabaseSettings:
     read once per session."""
     settings = config.stash.get(_SETTINGS_KEY, None)
     if settings is None:
-        settings = config.stash[_SETTINGS_KEY] = read_database_settings(config.rootpath)
+        settings = config.stash[_SETTINGS_KEY] = _from_project(project_settings(config))
     return settings

@@ -11,10 +11,10 @@ import configparser
 import fnmatch
 import logging
 import shlex
-import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from testing_lib.config.pyproject import PyprojectError, read_document, tool_table
 from testing_lib.organizer.models import PytestSettings
 
 logger = logging.getLogger(__name__)
@@ -36,11 +36,10 @@ def _ini_section(path: Path, section: str) -> dict[str, str] | None:
 
 def _toml_table(path: Path) -> dict[str, Any] | None:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        pytest_table = tool_table(read_document(path), "pytest")
+    except PyprojectError as exc:
         logger.warning("Cannot read %s: %s; using pytest's defaults", path, exc)
         return None
-    pytest_table = document.get("tool", {}).get("pytest")
     if not isinstance(pytest_table, dict):
         return None
     options = pytest_table.get("ini_options")
