@@ -197,6 +197,7 @@ def run(
     from flows.outcomes import remediation_report_of
     from flows.prefect_env import start_embedded_server
     from flows.remediation import full_remediation
+    from flows.run_config import run_config
     from testing_lib.locking import TargetBusyError, target_lock
     from testing_lib.storage import new_run_id, run_dir
 
@@ -216,7 +217,10 @@ def run(
             )
             watcher.start()
             try:
-                with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                with (
+                    temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+                    run_config(config),
+                ):
                     state = full_remediation(
                         target=str(config.root),
                         phases=selected,

@@ -14,18 +14,19 @@ from prefect import flow
 
 from flows.naming import phase_run_name
 from flows.outcomes import PhaseNotPassed
+from flows.run_config import load_for_run, run_config
 from tasks.artifacts import publish_phase_artifacts
 from tasks.checks import crashed_check, phase_checks, run_check
 from tasks.gate import run_gate, run_gate_shard
 from testing_lib.checks.instrumented import shared_runs
 from testing_lib.config.phases import PhaseName
-from testing_lib.config.target import TargetConfig, load_target_config
+from testing_lib.config.target import TargetConfig
 from testing_lib.gate import decide_empty_gate, decide_gate
 from testing_lib.locking import target_lock
 from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner.process import request_shutdown
-from testing_lib.selection import resolve_selection
+from testing_lib.selection import Selection, resolve_selection
 from testing_lib.sharding import durations_from_results, merge_suites
 from testing_lib.storage import (
     new_run_id,
@@ -47,7 +48,12 @@ def _earlier_durations(root: Path, run_id: str, phase: PhaseName) -> dict[str, f
 
 
 def _sharded_gate(
-    config: TargetConfig, phase: PhaseName, out_dir: Path, run_id: str, shards: int
+    config: TargetConfig,
+    phase: PhaseName,
+    out_dir: Path,
+    run_id: str,
+    shards: int,
+    selection: Selection,
 ) -> tuple[TestSuiteResult | None, str | None]:
     """Run the gate as `shards` concurrent task runs; the merged suite, or why it crashed."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -56,7 +62,9 @@ def _sharded_gate(
         json.dumps(_earlier_durations(config.root, run_id, phase)), encoding="utf-8"
     )
     futures = [
-        run_gate_shard.submit(config, phase, out_dir / f"shard-{i}", i, shards, durations_file)
+        run_gate_shard.submit(
+            config, phase, out_dir / f"shard-{i}", i, shards, durations_file, selection
+        )
         for i in range(shards)
     ]
     try:
@@ -86,8 +94,8 @@ def run_phase(
 
     `shards` (default: the phase's `shards` setting) splits the gate into that many
     concurrent pytest runs balanced by the tests' last known durations."""
-    config = load_target_config(target, python=python)
-    with target_lock(config.root):
+    config = load_for_run(target, python=python)
+    with run_config(config), target_lock(config.root):
         return _phase(config, phase, run_id, shards)
 
 
@@ -130,9 +138,9 @@ def _phase(
     if nothing is not None:  # selected by classification, and no test is of its kind
         suite = TestSuiteResult(suite_name=phase, selection=[])
     elif shard_count > 1:
-        suite, crash = _sharded_gate(config, phase, out_dir, run_id, shard_count)
+        suite, crash = _sharded_gate(config, phase, out_dir, run_id, shard_count, selection)
     else:
-        gate_state = run_gate(config, phase, out_dir, return_state=True)
+        gate_state = run_gate(config, phase, out_dir, selection, return_state=True)
         if gate_state.is_completed():
             suite = gate_state.result()
         else:

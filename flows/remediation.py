@@ -20,9 +20,10 @@ from flows.defaults import EXAMPLE_TARGET
 from flows.naming import remediation_run_name
 from flows.outcomes import PhaseNotPassed, RemediationNotPassed, phase_report_of
 from flows.phase import run_phase
+from flows.run_config import load_for_run, run_config
 from tasks.artifacts import publish_run_artifact
 from testing_lib.config.phases import PHASE_ORDER, PhaseName
-from testing_lib.config.target import TargetConfig, load_target_config
+from testing_lib.config.target import TargetConfig
 from testing_lib.fingerprint import list_files, phase_fingerprint
 from testing_lib.locking import target_lock
 from testing_lib.report import PhaseReport, PhaseStatus, RemediationReport
@@ -74,8 +75,8 @@ def full_remediation(
 ) -> RemediationReport:
     """Run the selected phases (default: all four) in order; a phase that does not pass
     stops the ones after it, which are reported `not_run`."""
-    config = load_target_config(target, python=python)
-    with target_lock(config.root):
+    config = load_for_run(target, python=python)
+    with run_config(config), target_lock(config.root):
         return _remediate(config, phases, python, run_id, reuse_passed)
 
 

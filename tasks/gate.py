@@ -32,7 +32,7 @@ from testing_lib.performance.store import RunInfo, default_db, git_revision, new
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import probe_interpreter, run_pytest
 from testing_lib.runner.progress import GateProgress
-from testing_lib.selection import resolve_selection
+from testing_lib.selection import Selection, resolve_selection
 from testing_lib.storage import runs_root
 
 PROGRESS_POLL_S = 1.0
@@ -44,13 +44,15 @@ def _run(
     phase: PhaseName,
     out_dir: Path,
     *,
+    selection: Selection | None,
     progress_key: str,
     extra_args: list[str],
     extra_env: dict[str, str],
 ) -> TestSuiteResult:
     logger = get_run_logger()
     config = target.phase(phase)
-    selection = resolve_selection(target, phase)
+    if selection is None:
+        selection = resolve_selection(target, phase)
     for missing in selection.missing:
         logger.warning(
             "phase %s selects %s, which does not exist in %s", phase, missing, target.root
@@ -166,12 +168,16 @@ def perf_run_id(target: TargetConfig, phase: PhaseName, out_dir: Path) -> str:
 
 
 @task(task_run_name="pytest-gate-{phase}", cache_policy=NO_CACHE)
-def run_gate(target: TargetConfig, phase: PhaseName, out_dir: Path) -> TestSuiteResult:
-    """The phase's whole selection in one pytest run."""
+def run_gate(
+    target: TargetConfig, phase: PhaseName, out_dir: Path, selection: Selection | None = None
+) -> TestSuiteResult:
+    """The phase's whole selection (`selection`, when the caller resolved it already) in one
+    pytest run."""
     return _run(
         target,
         phase,
         out_dir,
+        selection=selection,
         progress_key=artifact_key(target.name, phase, "progress"),
         extra_args=[],
         extra_env={},
@@ -186,6 +192,7 @@ def run_gate_shard(
     shard: int,
     shards: int,
     durations_file: Path,
+    selection: Selection | None = None,
 ) -> TestSuiteResult:
     """Shard `shard` (0-based) of `shards`: every shard collects the selection and keeps its
     own duration-balanced share (the injected `remediation_shard` plugin)."""
@@ -193,6 +200,7 @@ def run_gate_shard(
         target,
         phase,
         out_dir,
+        selection=selection,
         progress_key=artifact_key(target.name, phase, "progress", f"shard-{shard}"),
         extra_args=["-p", SHARD_PLUGIN],
         extra_env={

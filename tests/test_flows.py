@@ -89,6 +89,26 @@ def test_cli_exit_codes_and_json_report_match_the_run(make_target, tmp_path: Pat
     assert main(["run", str(root), "--from", "service_integration"]) == 0
 
 
+def test_a_four_phase_run_loads_the_target_config_once(
+    make_target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.run_config
+    import testing_lib.config.target as target_module
+
+    loads: list[object] = []
+    real = target_module.load_target_config
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target_module, "load_target_config", counting)
+    monkeypatch.setattr(flows.run_config, "load_target_config", counting)
+    root = make_target()
+    assert main(["run", str(root)]) == 0
+    assert loads == [root]
+
+
 def test_a_phase_with_nothing_selected_fails(make_target) -> None:
     root = make_target(
         pyproject="[tool.remediation.phases.foundation]\nmarkers = 'nonexistent_marker'\n"
