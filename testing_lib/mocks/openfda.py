@@ -28,7 +28,7 @@ from typing import Any, Final, Literal
 import httpx
 import respx
 
-from testing_lib.mocks import openfda_data as data
+import testing_lib.mocks.openfda_data as data
 from testing_lib.mocks.network import refuse_url
 
 Endpoint = Literal["510k", "classification"]

@@ -15,7 +15,6 @@ variable counts by its order of first binding, so renaming one does not lower it
 
 from __future__ import annotations
 
-import ast
 import hashlib
 from dataclasses import dataclass
 
@@ -38,13 +37,6 @@ def digest(parts: list[str]) -> str:
     return hashlib.blake2b(
         "\x1f".join(parts).encode("utf-8", "replace"), digest_size=12
     ).hexdigest()
-
-
-def fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Fingerprint | None:
-    """The fingerprints of one function; None when its body is too small to judge."""
-    from testing_lib.organizer.scan import scan
-
-    return scan(ast.Module(body=[node], type_ignores=[]), lambda _: True).fingerprints[id(node)]
 
 
 def leaf_similarity(a: Fingerprint, b: Fingerprint) -> float:

@@ -251,3 +251,8 @@ def scan(tree: ast.Module, is_test_name: Callable[[str], bool]) -> ScanResult:
         visit(statement, True)
     imports.sort(key=lambda item: item.line)
     return result
+
+
+def fingerprint(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Fingerprint | None:
+    """The fingerprints of one function; None when its body is too small to judge."""
+    return scan(ast.Module(body=[node], type_ignores=[]), lambda _: True).fingerprints[id(node)]

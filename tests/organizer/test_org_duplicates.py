@@ -7,7 +7,8 @@ import ast
 from testing_lib.organizer.audit import run_audit
 from testing_lib.organizer.collection_rules import CollectedTest
 from testing_lib.organizer.duplicates import find_duplicates
-from testing_lib.organizer.fingerprint import fingerprint, leaf_similarity
+from testing_lib.organizer.fingerprint import leaf_similarity
+from testing_lib.organizer.scan import fingerprint
 from tests.organizer.conftest import MakeProject
 
 
