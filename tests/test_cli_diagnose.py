@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flows.cli import main
+from cli.main import main
 
 POLLUTED = """
 import os

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from testing_lib.config import PhaseConfig, load_target_config
 from testing_lib.exceptions import TargetConfigError
 from testing_lib.gate import decide_gate

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from flows.defaults import EXAMPLE_TARGET
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]

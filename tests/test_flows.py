@@ -12,7 +12,7 @@ from typing import Any
 import psutil
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from flows.phase import run_phase
 from flows.remediation import full_remediation
 from testing_lib.report import PhaseStatus, RemediationReport

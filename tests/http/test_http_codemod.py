@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.fix_cli import fix_app
+from cli.fix import fix_app
 from testing_lib.codemods import apply_plan, plan_http_clients, rewrite_http_clients, undo_run
 from tests.http.conftest import demo_pyproject, write_files
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from testing_lib.exceptions import TargetConfigError
 from testing_lib.isolation.preflight import find_tests
 from tests.conftest import write_tree

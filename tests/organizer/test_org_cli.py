@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.organize_cli import main
+from cli.organize import main
 from tests.organizer.conftest import MakeProject, tree_digest
 
 FILES = {

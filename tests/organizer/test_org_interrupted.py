@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import main
+from cli.main import main
 from tests.organizer.conftest import MakeProject, tree_digest, tree_dirs
 from tests.organizer.test_org_execute import FILES
 
@@ -68,7 +68,7 @@ else:
 
     os.link = link
 
-from flows.cli import main
+from cli.main import main
 
 sys.exit(main(["organize", str(root), flag, "--python", sys.executable]))
 """

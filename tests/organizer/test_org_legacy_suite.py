@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from flows.organize_cli import main
+from cli.organize import main
 from testing_lib.runner.collect import collect_only
 from tests.organizer.conftest import LEGACY_SUITE, tree_digest
 

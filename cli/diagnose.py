@@ -13,20 +13,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
+from cli.console import err, out, usage_error
 from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.config.testing import TestPerformanceConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import TargetConfigError
 from testing_lib.locking import target_lock
-
-out = Console()
-err = Console(stderr=True)
 
 
 @dataclass(frozen=True)
@@ -39,8 +36,7 @@ class Suite:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(2)
+    return usage_error(message)
 
 
 def resolve_suite(target: Path, python: str | None) -> Suite:

@@ -1,85 +1,31 @@
-"""`remediate`: run the remediation flows from a terminal, on Prefect's embedded API."""
+"""`remediate run`: the phases on a target, gated on their pytest results."""
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cli.console import EXIT_BUSY, EXIT_NEGATIVE, EXIT_OK, error, out, usage_error
+from cli.signals import stop_on_signals
 from flows.defaults import EXAMPLE_TARGET
-from flows.diagnose_cli import isolation, perf
-from flows.fix_cli import fix_app
-from flows.organize_cli import organize
 from flows.prefect_env import configure_prefect_environment
 from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
 from testing_lib.runner.progress import GateProgress, latest_results_file
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Carry a FastAPI/SQLAlchemy test suite through four gated remediation phases.",
-)
-out = Console()
-err = Console(stderr=True)
-
-EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
-
 _STYLE = {"passed": "green", "failed": "red", "errored": "bold red", "not_run": "dim"}
-
-
-def _error(message: str) -> None:
-    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-
-
-def _usage_error(message: str) -> typer.Exit:
-    _error(message)
-    return typer.Exit(EXIT_USAGE)
-
-
-@app.callback()
-def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
-) -> None:
-    configure_prefect_environment(quiet=not verbose)
-
-
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _stop_on_signals() -> None:
-    """SIGTERM and SIGHUP (a closed terminal) stop like Ctrl-C: cleanup runs, no orphans."""
-    import signal
-
-    from testing_lib.runner.process import request_shutdown
-
-    def _interrupt(signum: int, frame: object) -> None:
-        request_shutdown()  # pytest runs waited on in other threads stop too
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGHUP, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _select_phases(phase: list[str], from_: str | None) -> list[PhaseName]:
 
     if phase and from_:
-        raise _usage_error("use either --phase or --from, not both")
+        raise usage_error("use either --phase or --from, not both")
     try:
         if from_:
             start = PHASE_ORDER.index(parse_phase(from_))
@@ -87,7 +33,7 @@ def _select_phases(phase: list[str], from_: str | None) -> list[PhaseName]:
         if phase:
             return [parse_phase(p) for p in phase]
     except ValueError as exc:
-        raise _usage_error(str(exc)) from exc
+        raise usage_error(str(exc)) from exc
     return list(PHASE_ORDER)
 
 
@@ -144,7 +90,6 @@ def _reasons(report: object) -> list[str]:
     return lines
 
 
-@app.command()
 def run(
     target: Annotated[
         Path | None,
@@ -188,9 +133,9 @@ def run(
     try:
         config = load_target_config(target or EXAMPLE_TARGET, python=python)
     except TargetConfigError as exc:
-        raise _usage_error(str(exc)) from exc
+        raise usage_error(str(exc)) from exc
     if report is not None and report.is_dir():
-        raise _usage_error(f"--report {report} is a directory: give a file path")
+        raise usage_error(f"--report {report} is a directory: give a file path")
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -202,13 +147,13 @@ def run(
     from testing_lib.storage import new_run_id, run_dir
 
     run_id = new_run_id()
-    _stop_on_signals()
+    stop_on_signals()
     stop = threading.Event()
     with ExitStack() as held:
         try:  # before Prefect starts: a busy target costs nothing
             held.enter_context(target_lock(config.root, wait_s=0))
         except TargetBusyError as exc:
-            _error(str(exc))
+            error(str(exc))
             raise typer.Exit(EXIT_BUSY) from None
         with out.status(f"starting {len(selected)} phase(s) on {config.root}") as status:
             start_embedded_server(Path(os.environ["PREFECT_HOME"]))
@@ -235,8 +180,8 @@ def run(
 
     outcome = remediation_report_of(state.result(raise_on_failure=False))
     if outcome is None:
-        _error(f"the remediation flow crashed: {state.message}")
-        raise typer.Exit(EXIT_GATE)
+        error(f"the remediation flow crashed: {state.message}")
+        raise typer.Exit(EXIT_NEGATIVE)
     out.print(_table(outcome))
     for line in _reasons(outcome):
         out.print(Text(line), soft_wrap=True)
@@ -245,84 +190,4 @@ def run(
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(outcome.model_dump_json(indent=2), encoding="utf-8")
-    raise typer.Exit(EXIT_OK if outcome.passed else EXIT_GATE)
-
-
-@app.command()
-def server(
-    host: Annotated[
-        str, typer.Option(help="Interface to bind (loopback by default).")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for the API and the UI.")] = 4200,
-    target: Annotated[
-        Path | None, typer.Option(help="Default target of the deployments (default: the example).")
-    ] = None,
-    timezone: Annotated[str, typer.Option(help="Time zone of the nightly schedule.")] = "UTC",
-    nightly_cron: Annotated[
-        str, typer.Option("--nightly-cron", help="Cron of nightly-isolation.")
-    ] = "0 2 * * *",
-) -> None:
-    """Start Prefect's server and serve the three deployments; Ctrl-C stops both."""
-    import os
-    import zoneinfo
-
-    from deployments.server import ServerStartError, prefect_server, serve_deployments
-
-    if not _is_loopback(host) and not os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
-        raise _usage_error(
-            f"--host {host} exposes a server that has no users: set "
-            "PREFECT_SERVER_API_AUTH_STRING (clients then need PREFECT_API_AUTH_STRING) or "
-            "keep the default 127.0.0.1"
-        )
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise _usage_error(
-            f"unknown time zone {timezone!r}: use an IANA name such as Europe/Paris"
-        ) from exc
-    default_target = None
-    if target is not None:
-        from testing_lib.config.target import load_target_config
-        from testing_lib.exceptions import TargetConfigError
-
-        try:
-            default_target = str(load_target_config(target).root)
-        except TargetConfigError as exc:
-            raise _usage_error(str(exc)) from exc
-    home = Path(os.environ["PREFECT_HOME"])
-    _stop_on_signals()
-    try:
-        with prefect_server(host, port, home) as api_url:
-            ui = api_url.removesuffix("/api")
-            out.print(Text(f"Prefect UI: {ui}  (state: {home}; Ctrl-C stops)"), soft_wrap=True)
-            os.environ["PREFECT_API_URL"] = api_url  # for the served runs' subprocesses
-            try:
-                serve_deployments(
-                    api_url, target=default_target, timezone=timezone, nightly_cron=nightly_cron
-                )
-            except KeyboardInterrupt:
-                out.print("stopping")
-    except ServerStartError as exc:
-        raise _usage_error(str(exc)) from exc
-
-
-app.command("organize")(organize)
-app.add_typer(fix_app, name="fix")
-app.command("isolation")(isolation)
-app.command("perf")(perf)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Console entry point; returns the exit code (0 passed, 1 gate failed, 2 bad usage)."""
-    from testing_lib.runner.watchdog import engine_watchdog
-
-    try:
-        with engine_watchdog():  # what this command starts dies with it, even by SIGKILL
-            app(args=argv)  # standalone: typer prints usage errors itself and exits 2
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    raise typer.Exit(EXIT_OK if outcome.passed else EXIT_NEGATIVE)

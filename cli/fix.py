@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out
 from testing_lib.codemods import (
     JournalError,
     apply_plan,
@@ -35,10 +35,7 @@ fix_app = typer.Typer(
     no_args_is_help=True,
     help="Rewrite test code that newer libraries broke (a diff unless --apply; undoable).",
 )
-out = Console()
-err = Console(stderr=True)
-
-EXIT_OK, EXIT_LEFT_ALONE, EXIT_USAGE = 0, 1, 2
+EXIT_LEFT_ALONE = EXIT_NEGATIVE
 
 
 def _say(message: str, style: str = "") -> None:

@@ -2,7 +2,7 @@
 
 Audits TARGET's test suite (every module pytest would collect, conftests and helpers),
 finds duplicates and problems, and plans the seed's layout (`tests/unit|integration|
-performance|fixtures/<area>`). Registered in `flows/cli.py` with
+performance|fixtures/<area>`). Registered in `cli/main.py` with
 `app.command("organize")(organize)`; `organize_app` runs it on its own.
 
 - default: a dry run; prints problems and the plan as tables, changes nothing;
@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out, usage_error
 from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.exceptions import RunnerError, TargetConfigError
@@ -48,11 +48,9 @@ from testing_lib.organizer.execute import refuse_if_unfinished
 from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
 from testing_lib.organizer.models import AuditReport
 
-EXIT_OK, EXIT_ROLLED_BACK, EXIT_USAGE = 0, 1, 2
+EXIT_ROLLED_BACK = EXIT_NEGATIVE
 MAX_PROBLEM_ROWS = 25
 
-out = Console()
-err = Console(stderr=True)
 
 _ACTION_STYLE = {
     "move": "cyan",
@@ -61,11 +59,6 @@ _ACTION_STYLE = {
     "rewrite": "blue",
     "keep": "dim",
 }
-
-
-def _usage_error(message: str) -> typer.Exit:
-    err.print(Text.assemble(("error: ", "bold red"), message), soft_wrap=True)
-    return typer.Exit(EXIT_USAGE)
 
 
 def _interpreter(root: Path, python: str | None) -> str:
@@ -169,32 +162,32 @@ def organize(
 ) -> None:
     """Audit TARGET's tests and plan (or apply, or undo) the seed's layout, losing no test."""
     if apply and undo:
-        raise _usage_error("use either --apply or --undo, not both")
+        raise usage_error("use either --apply or --undo, not both")
     if not target.exists():
-        raise _usage_error(f"target {str(target)!r} does not exist: pass a project directory")
+        raise usage_error(f"target {str(target)!r} does not exist: pass a project directory")
     if not target.is_dir():
-        raise _usage_error(f"target {str(target)!r} is not a directory: pass a project directory")
+        raise usage_error(f"target {str(target)!r} is not a directory: pass a project directory")
     if json is not None and json.is_dir():
-        raise _usage_error(f"--json {json} is a directory: give a file path")
+        raise usage_error(f"--json {json} is a directory: give a file path")
     root = target.resolve()
     if apply:
         try:
             refuse_if_unfinished(root)  # before planning from a half-reorganized tree
         except OrganizerError as exc:
-            raise _usage_error(str(exc)) from exc
+            raise usage_error(str(exc)) from exc
     elif not undo:
         _warn_if_unfinished(root)
     try:
         interpreter = _interpreter(root, python)
     except TargetConfigError as exc:
-        raise _usage_error(str(exc)) from exc
+        raise usage_error(str(exc)) from exc
     organizer = TestFileOrganizer(root, python=interpreter)
 
     if undo:
         try:
             undone = organizer.undo()
         except OrganizerError as exc:
-            raise _usage_error(str(exc)) from exc
+            raise usage_error(str(exc)) from exc
         out.print(Text(undone.message, style="green" if undone.verified else "bold red"))
         if json is not None:
             _write_json(json, undone.model_dump_json(indent=2))
@@ -204,7 +197,7 @@ def organize(
         organizer.audit_test_files()
         organizer.create_organization_plan()
     except RunnerError as exc:
-        raise _usage_error(str(exc)) from exc
+        raise usage_error(str(exc)) from exc
     report = organizer.report
     plan = organizer.plan
     assert plan is not None
@@ -230,7 +223,7 @@ def organize(
             with out.status("applying: pytest --collect-only before and after"):
                 result = organizer.execute_reorganization(plan, apply=True)
         except (OrganizerError, RunnerError) as exc:
-            raise _usage_error(str(exc)) from exc
+            raise usage_error(str(exc)) from exc
         style = "bold red" if result.rolled_back else "green"
         out.print(Text(result.message, style=style), soft_wrap=True)
         if result.applied and not result.rolled_back:

@@ -1,0 +1,1 @@
+"""`remediate`: the command line, the outermost layer (it calls flows and deployments)."""

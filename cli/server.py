@@ -1,0 +1,80 @@
+"""`remediate server`: Prefect's server and the three deployments, served from one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from cli.console import out, usage_error
+from cli.signals import stop_on_signals
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def server(
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API and the UI.")] = 4200,
+    target: Annotated[
+        Path | None, typer.Option(help="Default target of the deployments (default: the example).")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of the nightly schedule.")] = "UTC",
+    nightly_cron: Annotated[
+        str, typer.Option("--nightly-cron", help="Cron of nightly-isolation.")
+    ] = "0 2 * * *",
+) -> None:
+    """Start Prefect's server and serve the three deployments; Ctrl-C stops both."""
+    import os
+    import zoneinfo
+
+    from deployments.server import ServerStartError, prefect_server, serve_deployments
+
+    if not _is_loopback(host) and not os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
+        raise usage_error(
+            f"--host {host} exposes a server that has no users: set "
+            "PREFECT_SERVER_API_AUTH_STRING (clients then need PREFECT_API_AUTH_STRING) or "
+            "keep the default 127.0.0.1"
+        )
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise usage_error(
+            f"unknown time zone {timezone!r}: use an IANA name such as Europe/Paris"
+        ) from exc
+    default_target = None
+    if target is not None:
+        from testing_lib.config.target import load_target_config
+        from testing_lib.exceptions import TargetConfigError
+
+        try:
+            default_target = str(load_target_config(target).root)
+        except TargetConfigError as exc:
+            raise usage_error(str(exc)) from exc
+    home = Path(os.environ["PREFECT_HOME"])
+    stop_on_signals()
+    try:
+        with prefect_server(host, port, home) as api_url:
+            ui = api_url.removesuffix("/api")
+            out.print(Text(f"Prefect UI: {ui}  (state: {home}; Ctrl-C stops)"), soft_wrap=True)
+            os.environ["PREFECT_API_URL"] = api_url  # for the served runs' subprocesses
+            try:
+                serve_deployments(
+                    api_url, target=default_target, timezone=timezone, nightly_cron=nightly_cron
+                )
+            except KeyboardInterrupt:
+                out.print("stopping")
+    except ServerStartError as exc:
+        raise usage_error(str(exc)) from exc
