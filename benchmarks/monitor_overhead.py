@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from testing_lib.performance import TestPerformanceMonitor, prepare_monitor  # noqa: E402
-from testing_lib.runner._inject.remediation_monitor import Monitor  # noqa: E402
 from testing_lib.runner.runner import INJECT_DIR  # noqa: E402
+from testing_lib.runner.target_plugins import Monitor  # noqa: E402
 
 NOOP_PLUGIN = """
 import pytest

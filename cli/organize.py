@@ -1,7 +1,7 @@
 """`remediate organize TARGET [--apply] [--undo] [--json PATH] [--python PATH]`.
 
 Audits TARGET's test suite (every module pytest would collect, conftests and helpers),
-finds duplicates and problems, and plans the seed's layout (`tests/unit|integration|
+finds duplicates and problems, and plans the standard layout (`tests/unit|integration|
 performance|fixtures/<area>`). Registered in `cli/main.py` with
 `app.command("organize")(organize)`; `organize_app` runs it on its own.
 
@@ -160,7 +160,7 @@ def organize(
         ),
     ] = None,
 ) -> None:
-    """Audit TARGET's tests and plan (or apply, or undo) the seed's layout, losing no test."""
+    """Audit TARGET's tests and plan (or apply, or undo) the standard layout, losing no test."""
     if apply and undo:
         raise usage_error("use either --apply or --undo, not both")
     if not target.exists():
@@ -244,7 +244,7 @@ def organize(
 
 organize_app = typer.Typer(
     add_completion=False,
-    help="Audit a test suite and reorganize it into the seed's layout without losing a test.",
+    help="Audit a test suite and reorganize it into the standard layout without losing a test.",
 )
 organize_app.command("organize")(organize)
 

@@ -1,4 +1,4 @@
-"""The test environment a target's tests run under (the seed's `setup_test_environment`).
+"""The test environment a target's tests run under (see the `setup_test_environment` fixture).
 
 `TestEnvironment` computes the variables from a `TestConfiguration`, applies them to a
 mapping (normally `os.environ`) and restores the originals afterwards. Secrets are never

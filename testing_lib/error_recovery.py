@@ -1,6 +1,6 @@
-"""Test error recovery (seed "Error Handling" 2): cleanup that always runs, recovery by type.
+"""Test error recovery: cleanup that always runs, recovery by type.
 
-Unlike the seed's sketch, cleanup runs on success as well as on failure, a recovery strategy
+Cleanup runs on success as well as on failure, a recovery strategy
 is chosen along the exception's MRO (a handler for `TestInfrastructureError` serves its
 subclasses), and the original exception is always re-raised. A cleanup handler that fails
 does not hide the test's own error: it is logged, and raised afterwards only when the

@@ -1,4 +1,4 @@
-"""The seed's exception family, raised across the library."""
+"""The exception family raised across the library (base: `TestInfrastructureError`)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ class CollectionError(BaseModel):
 class TestSuiteResult(BaseModel):
     """One pytest execution over a selection.
 
-    `success_rate` is the seed's figure (passed / total). Gates use `gate_success_rate`,
+    `success_rate` is passed / total. Gates use `gate_success_rate`,
     which leaves skipped tests out: "every non-skipped test passed" is 100.
     """
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from testing_lib.results import CollectionError, TestSuiteResult
-from testing_lib.runner._inject.remediation_shard import split_balanced
+from testing_lib.runner.target_plugins import split_balanced
 
 __all__ = ["durations_from_results", "merge_suites", "split_balanced"]
 

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {"cli": 4, "deployments": 3, "flows": 2, "tasks": 1, "testing_lib": 0}
 # Third-party packages a layer must not use: the library works without Prefect.
 FORBIDDEN = {"testing_lib": ("prefect",)}
-INJECTED = ROOT / "testing_lib" / "runner" / "_inject"  # runs in the target's interpreter
+INJECTED = ROOT / "testing_lib" / "runner" / "target_plugins"  # runs in the target's interpreter
 
 
 def _modules() -> dict[str, Path]:

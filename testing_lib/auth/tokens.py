@@ -1,4 +1,4 @@
-"""`AuthTestFixtures` (seed 6): JWTs for tests, valid and every kind of invalid, on PyJWT.
+"""`AuthTestFixtures`: JWTs for tests, valid and every kind of invalid, on PyJWT.
 
 No secret is written down anywhere: the signing key is `TestAuthConfig.jwt_secret` when
 configured, else the `JWT_SECRET` environment variable (which the plugin sets for the app
@@ -128,7 +128,7 @@ class AuthTestFixtures:
         expires_in: timedelta | None = None,
         now: datetime | None = None,
     ) -> dict[str, Any]:
-        """The claims of a token for `user_data` (seed keys: id, email, name, extra_claims)."""
+        """The claims of a token for `user_data` (keys: id, email, name, role, extra_claims)."""
         data = dict(DEFAULT_USER if user_data is None else user_data)
         issued = now or datetime.now(UTC)
         claims: dict[str, Any] = {

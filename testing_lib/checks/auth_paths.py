@@ -4,7 +4,7 @@ valid token.
 How it is observed, for real:
 
 1. The app's routes come from the app itself (`[tool.remediation] app`), listed in the
-   target's interpreter by `runner/_inject/remediation_routes.py`. A route is protected when
+   target's interpreter by `runner/target_plugins/remediation_routes.py`. A route is protected when
    its dependency tree holds a FastAPI security scheme (HTTPBearer, OAuth2PasswordBearer,
    APIKey*, ...) or a dependency named in `[tool.remediation.testing.auth] auth_dependencies`.
 2. The phase's selection runs with the injected `remediation_requests` plugin, which records
@@ -40,9 +40,9 @@ from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import RunnerError
 from testing_lib.report import CheckResult, CheckStatus
-from testing_lib.runner._inject.remediation_requests import REQUESTS_FILE_ENV
 from testing_lib.runner.process import run_captured
 from testing_lib.runner.runner import INJECT_DIR
+from testing_lib.runner.target_plugins import REQUESTS_FILE_ENV
 
 NAME = "auth token paths"
 ROUTES_SCRIPT = INJECT_DIR / "remediation_routes.py"

@@ -2,7 +2,7 @@
 
 The phase checks that observe tests (network attempts, requests per route, override leaks)
 run the phase's selection once more, through `run_pytest` with the target's own interpreter,
-adding `-p <plugin>` for stdlib-only plugins in `runner/_inject/` and an environment variable
+adding `-p <plugin>` for stdlib-only plugins in `runner/target_plugins/` and an environment variable
 naming a JSON-lines file each plugin appends to.
 
 Checks of one phase that observe the same run share it: each asks `observe` for the phase's
@@ -29,8 +29,7 @@ from testing_lib.exceptions import RunnerError
 from testing_lib.report import CheckStatus
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import run_pytest
-from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
-from testing_lib.runner._inject.remediation_requests import REQUESTS_FILE_ENV
+from testing_lib.runner.target_plugins import NETWORK_FILE_ENV, REQUESTS_FILE_ENV
 from testing_lib.selection import resolve_selection
 
 

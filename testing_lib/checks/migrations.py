@@ -1,4 +1,4 @@
-"""core_infrastructure check "model/migration consistency" (seed section 5).
+"""core_infrastructure check "model/migration consistency".
 
 In the target's own interpreter and root, a scratch database (same kind as the target's test
 database) is upgraded to head with the target's alembic configuration and compared with its

@@ -22,7 +22,7 @@ from testing_lib.checks.instrumented import (
 )
 from testing_lib.config.target import TargetConfig
 from testing_lib.report import CheckResult, CheckStatus
-from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
+from testing_lib.runner.target_plugins import NETWORK_FILE_ENV
 
 NAME = "no real network"
 MAX_LISTED = 10

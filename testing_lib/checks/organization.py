@@ -1,6 +1,6 @@
 """Foundation check "test organization audit": can pytest collect the suite, and is it in place?
 
-Audits the target's tests (see `testing_lib.organizer`) and plans the seed's layout without
+Audits the target's tests (see `testing_lib.organizer`) and plans the standard layout without
 changing anything. Problems that break collection (syntax errors, basename clashes,
 missing modules, relative imports outside packages, generator tests) fail the check; files
 the plan would move, and problems that silently lose tests, make it a warning. The data
@@ -79,6 +79,6 @@ def check_test_organization(target: TargetConfig) -> CheckResult:
 
 ORGANIZATION_CHECK = PhaseCheck(
     name=NAME,
-    description="pytest can collect every test module, and test files sit in the seed's layout",
+    description="pytest can collect every test module, and test files sit in the standard layout",
     run=check_test_organization,
 )

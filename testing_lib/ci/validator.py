@@ -1,4 +1,4 @@
-"""`CICDValidator` (seed 8.2): the suite run for real under each CI profile, against a baseline.
+"""`CICDValidator`: the suite run for real under each CI profile, against a baseline.
 
 Every run goes through `run_pytest` with the target's interpreter wrapped by a launcher that
 applies the profile's constraints before exec (so the probe, pytest and its workers are all
@@ -28,7 +28,7 @@ from testing_lib.ci.profiles import PROFILE_NAMES, CIProfile, ProfileName, build
 from testing_lib.exceptions import RunnerError
 from testing_lib.results import TestStatus, TestSuiteResult
 from testing_lib.runner import run_pytest
-from testing_lib.runner._inject.remediation_network import NETWORK_FILE_ENV
+from testing_lib.runner.target_plugins import NETWORK_FILE_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class ChangedTest(BaseModel):
 
 
 class CICDValidationResult(BaseModel):
-    """One run of the suite under one profile (the seed's fields first)."""
+    """One run of the suite under one profile."""
 
     environment: str  # "baseline" or a profile name
     test_success_rate: float  # passed / executed (skipped left out), 0..100

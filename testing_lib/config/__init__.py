@@ -1,4 +1,4 @@
-"""Configuration models: the target, its phases, and the seed's test configuration."""
+"""Configuration models: the target, its phases, and the test configuration."""
 
 from testing_lib.config.phases import DEFAULT_PATHS, PHASE_ORDER, PhaseName, parse_phase
 from testing_lib.config.target import (

@@ -1,4 +1,4 @@
-"""The seed's `TestConfiguration` family: how a target's tests are set up.
+"""The `TestConfiguration` family: how a target's tests are set up.
 
 Read from `[tool.remediation.testing]` in the target's pyproject.toml. No secret has a
 default: a missing JWT secret is generated once per test session (see `environment.py`).
@@ -89,7 +89,7 @@ class TestPerformanceConfig(_Strict):
     execution_time_threshold_ms: float = Field(default=5000, gt=0)
     memory_threshold_mb: float = Field(default=100, gt=0)
     database_query_threshold: int = Field(default=50, gt=0)
-    http_request_threshold: int = Field(default=10, gt=0)  # the seed monitor's 10 requests
+    http_request_threshold: int = Field(default=10, gt=0)  # flagged above 10 requests per test
 
 
 class TestConfiguration(_Strict):

@@ -1,11 +1,11 @@
-"""Test data for any mapped model (seed section 2.2), built on polyfactory.
+"""Test data for any mapped model, built on polyfactory.
 
 `TestDataFactory.create(Model, **overrides)` builds a row with polyfactory's
 `SQLAlchemyFactory` and flushes it (never commits): required foreign keys get a parent row
 created the same way, enum columns one of their values, timezone-aware datetime columns
-aware values, columns with a default are left to the default. The seed's `create_user`,
+aware values, columns with a default are left to the default. The helpers `create_user`,
 `create_project` and `create_predicate_device` find the classes by name (`User` or table
-`users`, ...) in the target's own models and add the seed's readable defaults where the
+`users`, ...) in the target's own models and add readable defaults where the
 model has such attributes.
 
 Every random value comes from one seed: the same seed builds the same rows, so a failure can
@@ -125,7 +125,7 @@ class TestDataFactory:
 
     @property
     def created_entities(self) -> list[tuple[str, tuple[Any, ...]]]:
-        """The seed's view: (table name, primary key) of every row created, in order."""
+        """Every row created, in order, as (table name, primary key)."""
         return [(entity.table, entity.identity) for entity in self.created]
 
     # -- generic ---------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class TestDataFactory:
             return self.catalog.by_table().get(table)
         return None
 
-    # -- the seed's helpers ----------------------------------------------------------------
+    # -- helpers for users, projects and predicate devices ---------------------------------
 
     def _model(self, class_name: str, *tables: str) -> type[Any]:
         if self.catalog is None:
@@ -351,7 +351,7 @@ def _attribute_names(model: type[Any]) -> set[str]:
 def _applicable(
     model: type[Any], defaults: dict[str, Any], overrides: dict[str, Any]
 ) -> dict[str, Any]:
-    """The seed's defaults that the model has, then the caller's overrides."""
+    """The helper's defaults that the model has, then the caller's overrides."""
     names = _attribute_names(model)
     chosen = {key: value for key, value in defaults.items() if key in names}
     _trim_to_length(model, chosen)

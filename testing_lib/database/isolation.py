@@ -1,4 +1,4 @@
-"""Per-test database isolation (seed section 2.1), with two strategies.
+"""Per-test database isolation, with two strategies.
 
 `transaction` (default): one engine for the whole test session and the schema created once.
 Each test runs inside an outer transaction on one connection; its `AsyncSession` joins it
@@ -91,7 +91,7 @@ class IsolatedDatabaseManager:
         self.create_schema = create_schema
         self._engine_kwargs = dict(engine_kwargs or {})
         self.sqlite_in_loop = sqlite_in_loop
-        # Per-test engines (the `fresh` strategy), keyed by test id, as in the seed.
+        # Per-test engines (the `fresh` strategy), keyed by test id.
         self.engines: dict[str, AsyncEngine] = {}
         self.session_factories: dict[str, async_sessionmaker[AsyncSession]] = {}
         self._databases: dict[str, str] = {}  # test id -> per-test PostgreSQL database
@@ -185,7 +185,7 @@ class IsolatedDatabaseManager:
                 raise
             self._template_engine = template
             # Nothing is rolled back here: sessions keep the driver's transaction handling,
-            # so that several sessions can share the one connection, as in the seed's design.
+            # so that the sessions of a test can all share the one in-memory connection.
             self._restored = self._engine(url.set(database=":memory:"), savepoint_fix=False)
         elif is_postgresql(url):
             await self._check_reachable(url)

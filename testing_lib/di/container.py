@@ -1,4 +1,4 @@
-"""`TestDependencyContainer` (seed 4.2): named test services, bound to an app's overrides.
+"""`TestDependencyContainer`: named test services, bound to an app's overrides.
 
 A container holds services by name (instances or lazily-called factories). Bound to a
 FastAPI app, it also edits `app.dependency_overrides`, and every edit is undone, in reverse

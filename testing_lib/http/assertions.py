@@ -1,4 +1,4 @@
-"""`APITestUtils` (seed 3.2): response assertions whose failures show what came back.
+"""`APITestUtils`: response assertions whose failures show what came back.
 
 Every failure is an `APIAssertionError` (an `AssertionError`) with the request, the status,
 the body and what was expected; the helpers' own frames are hidden from pytest tracebacks

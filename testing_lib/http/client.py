@@ -1,4 +1,4 @@
-"""`TestClientFactory` (seed 3.1): in-process HTTP clients for a FastAPI/ASGI app.
+"""`TestClientFactory`: in-process HTTP clients for a FastAPI/ASGI app.
 
 The default client is an `httpx.AsyncClient` over `ASGITransport` (no sockets; ≈4x faster
 than starlette's `TestClient` here). `async with` also runs the app's lifespan through

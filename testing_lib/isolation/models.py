@@ -79,7 +79,7 @@ class OrderDependentTest(BaseModel):
 
 
 class IsolationTestResult(BaseModel):
-    """The seed's per-test result, from real runs.
+    """One test's isolation result, from real runs.
 
     `isolation_score` is the share of the orders run in which the test's outcome was the
     one it has alone (1.0: order never mattered).

@@ -1,4 +1,4 @@
-"""The seed's mock authentication service, with real token behaviour behind its spies."""
+"""A mock authentication service, with real token behaviour behind its spies."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""`MockServiceFactory` (seed 4.1): the external services of a test, mocked and cleaned up.
+"""`MockServiceFactory`: the external services of a test, mocked and cleaned up.
 
 - openFDA: `OpenFDAMock`, at the HTTP layer with respx (the app's real httpx code runs);
 - Redis: `fakeredis.FakeAsyncRedis` on its own fake server (nothing shared between tests);
-- the auth service: the seed's `Mock` with real token behaviour.
+- the auth service: a `Mock` with real token behaviour.
 
 `close()` stops every mock the factory started, newest first; the `mock_services` fixture
 calls it after the test.

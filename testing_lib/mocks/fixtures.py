@@ -103,5 +103,5 @@ async def mock_redis(mock_services: MockServiceFactory) -> AsyncIterator[fakered
 def mock_auth_service(
     mock_services: MockServiceFactory, remediation_test_user: dict[str, Any]
 ) -> Mock:
-    """The seed's mock auth service for `remediation_test_user`."""
+    """A mock auth service for `remediation_test_user`."""
     return mock_services.create_mock_auth_service(remediation_test_user)

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 import httpcore
 import pytest
 
-from testing_lib.runner._inject.remediation_network import (
+from testing_lib.runner.target_plugins import (
     NETWORK_FILE_ENV,
     current_test_id,
     is_loopback,

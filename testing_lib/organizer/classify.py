@@ -334,7 +334,7 @@ def classify_test_module(
     relative = path[len(test_root) + 1 :] if test_root and path.startswith(test_root + "/") else ""
     layout_folder = relative.split("/")[0] if "/" in relative else ""
     if layout_folder in ("unit", "integration", "performance"):
-        # The seed's layout folders are a declaration by the team: they weigh like a marker.
+        # The standard layout's folders are a declaration by the team: they weigh like a marker.
         add("location", f"filed under {test_root}/{layout_folder}/", layout_folder, 3, None)
     for folder in folders:
         if folder == layout_folder:

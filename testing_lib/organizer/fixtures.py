@@ -1,4 +1,4 @@
-"""The seed's `test_file_organizer` fixture (offered by the remediation pytest plugin)."""
+"""The `test_file_organizer` fixture (offered by the remediation pytest plugin)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def test_file_organizer(request: pytest.FixtureRequest) -> TestFileOrganizer:
     """A `TestFileOrganizer` over this project (pytest's rootdir), using this interpreter.
 
-    The seed passes the tests folder; the organizer takes the project root instead, since a
+    The organizer takes the project root, not the tests folder, since a
     messy suite keeps test files outside `tests/` too. Auditing and planning change nothing;
     only `execute_reorganization(apply=True)` does, and it is checked and undoable.
     """

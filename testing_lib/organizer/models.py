@@ -45,7 +45,7 @@ class Evidence(BaseModel):
 
 
 class TestFileInfo(BaseModel):
-    """The seed's `TestFileInfo`, with the evidence that decided it.
+    """One audited file: its kind, category, tests, and the evidence that decided it.
 
     `test_count` is the number of items `pytest --collect-only` lists for the module:
     module-level and `Test*`-class test functions (async included, inherited and imported
@@ -232,7 +232,7 @@ class OrganizationPlan(BaseModel):
     created_at: datetime = Field(default_factory=_now)
 
     def mapping(self) -> dict[str, str]:
-        """source -> destination for every file that moves (the seed's plan)."""
+        """source -> destination for every file that moves (the plan as a plain mapping)."""
         return {e.source: e.destination for e in self.entries if e.moves}
 
     @property

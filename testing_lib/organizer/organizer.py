@@ -1,12 +1,12 @@
-"""`TestFileOrganizer`: the seed's facade over audit, duplicates, plan and execution.
+"""`TestFileOrganizer`: one facade over audit, duplicates, plan and execution.
 
-Differences from the seed's sketch, on purpose:
+Design choices:
 
 - it takes the project root (where pytest runs), not the tests folder: a messy suite has
   test files outside `tests/`, and pytest's settings live at the root;
 - `identify_duplicates` returns `DuplicatePair`s (files, similarity, the tests involved)
-  rather than bare tuples, and only marks whole copies `is_duplicate`;
-- `create_organization_plan` returns the seed's `{source: destination}` mapping and keeps
+  and only marks whole copies `is_duplicate`;
+- `create_organization_plan` returns a `{source: destination}` mapping of moved files and keeps
   the full `OrganizationPlan` (reasons, rewrites, conflicts) in `.plan`;
 - `execute_reorganization` is a dry run unless `apply=True`, never deletes or overwrites,
   checks collection before and after, rolls back by itself, and can be undone (`undo`).
@@ -45,7 +45,7 @@ class TestFileOrganizer:
         self.plan: OrganizationPlan | None = None
         self._audit: Audit | None = None
 
-    # -- the seed's interface ------------------------------------------------------------------
+    # -- the public interface ------------------------------------------------------------------
 
     def audit_test_files(self) -> dict[str, list[TestFileInfo]]:
         """Audit every test module, conftest and helper; files by category."""
@@ -90,7 +90,7 @@ class TestFileOrganizer:
             self.plan = None
         return result
 
-    # -- beyond the seed ----------------------------------------------------------------------
+    # -- additions ----------------------------------------------------------------------------
 
     def undo(self) -> UndoResult:
         """Undo the latest applied reorganization, byte for byte."""

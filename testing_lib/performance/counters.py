@@ -5,6 +5,6 @@ One implementation for both monitors: it lives in the injected `remediation_moni
 re-exported here for `TestPerformanceMonitor`.
 """
 
-from testing_lib.runner._inject.remediation_monitor import Counters
+from testing_lib.runner.target_plugins import Counters
 
 __all__ = ["Counters"]

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from testing_lib.performance.metrics import TestPerformanceMetrics
 from testing_lib.performance.store import MetricsStore, RunInfo
-from testing_lib.runner._inject.remediation_monitor import MONITOR_FILE_ENV
+from testing_lib.runner.target_plugins import MONITOR_FILE_ENV
 
 logger = logging.getLogger(__name__)
 

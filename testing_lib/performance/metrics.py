@@ -1,4 +1,4 @@
-"""Per-test performance metrics, threshold findings and the seed's analysis."""
+"""Per-test performance metrics, threshold findings and their analysis."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ Metric = Literal["execution_time_ms", "memory_usage_mb", "database_queries", "ht
 
 @dataclass(frozen=True)
 class TestPerformanceMetrics:
-    """One test's measurements (the seed's five fields first).
+    """One test's measurements.
 
     `memory_usage_mb` is RSS after minus RSS before. `peak_rss_mb` is the process's
     high-water RSS when the test raised it, else the larger of before and after (then a
@@ -46,7 +46,7 @@ class PerformanceFinding(BaseModel):
 
 
 class PerformanceAnalysis(BaseModel):
-    """The seed's `analyze_performance` answer, typed, plus the threshold findings."""
+    """What `analyze_performance` returns: totals, counts, findings and recommendations."""
 
     total_tests: int
     total_execution_time_ms: float

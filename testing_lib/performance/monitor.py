@@ -21,7 +21,7 @@ from testing_lib.performance.metrics import (
     findings_for,
     thresholds_of,
 )
-from testing_lib.runner._inject.remediation_monitor import Sample, Sampler, metrics_record
+from testing_lib.runner.target_plugins import Sample, Sampler, metrics_record
 
 
 class TestPerformanceMonitor:
@@ -61,7 +61,7 @@ class TestPerformanceMonitor:
 
     @asynccontextmanager
     async def monitor_test(self, test_name: str) -> AsyncIterator[TestPerformanceMonitor]:
-        """The seed's async context manager: measure the block as `test_name`."""
+        """An async context manager: measure the block as `test_name`."""
         with self.measure(test_name):
             yield self
 

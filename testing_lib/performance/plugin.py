@@ -6,7 +6,7 @@ end, to `remediation_perf_db` (default TARGET/.remediation/metrics.sqlite) with 
 metadata. Threshold findings come from `[tool.remediation.testing.performance]` and appear
 in the terminal summary and the database, never through print.
 
-Also provides the seed's validation fixtures: `performance_monitor`,
+Also provides the validation fixtures: `performance_monitor`,
 `isolation_validator`, `cicd_validator`.
 """
 

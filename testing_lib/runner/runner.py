@@ -20,7 +20,7 @@ from testing_lib.runner.process import run_in_process_group
 
 logger = logging.getLogger(__name__)
 
-INJECT_DIR = Path(__file__).resolve().parent / "_inject"
+INJECT_DIR = Path(__file__).resolve().parent / "target_plugins"
 COLLECTOR_PLUGIN = "remediation_collector"
 RESULTS_FILE_ENV = "REMEDIATION_RESULTS_FILE"
 TARGET_ROOT_ENV = "REMEDIATION_TARGET_ROOT"

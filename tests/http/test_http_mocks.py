@@ -19,7 +19,7 @@ from testing_lib.mocks import (
     parse_search,
 )
 from testing_lib.mocks.openfda_data import DEVICE_TYPES, clearance_record
-from testing_lib.runner._inject import remediation_network
+from testing_lib.runner.target_plugins import remediation_network
 
 BASE = "https://api.fda.gov"
 SEARCH = f"{BASE}/device/510k.json"
