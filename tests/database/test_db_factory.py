@@ -1,4 +1,4 @@
-"""TestDataFactory: the seed's helpers on any schema, create() for any model, seeds, cleanup."""
+"""TestDataFactory: named helpers on any schema, create() for any model, seeds, cleanup."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from testing_lib.error_recovery import CleanupError
 from tests.database.conftest import SQLITE_URL
 
 
-# A schema shaped like the example backend's, not like the seed's: other column names, the
+# A schema shaped like the example backend's, not like the named helpers assume: other names, the
 # foreign key named owner_id, a timezone-aware datetime without a default, an enum of names.
 class OtherBase(DeclarativeBase):
     pass

@@ -1,4 +1,4 @@
-"""The foundation check "test organization audit", the seed's fixture, the collector's ids."""
+"""The foundation check "test organization audit", the organizer fixture, the collector's ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The seed's monitor API, thresholds as findings, and trends across stored runs."""
+"""The monitor API, thresholds as findings, and trends across stored runs."""
 
 from __future__ import annotations
 
