@@ -1,13 +1,15 @@
-"""Alembic migrations (seed section 5.2): apply, generate, check for drift, validate enums.
+"""Alembic migrations: apply, generate, check for drift, validate enums.
 
 `MigrationHandler` drives alembic's own API against the target's `alembic.ini` and
 `env.py`, so the URL, metadata and comparison options are the target's. Alembic is
 synchronous (and an async `env.py` calls `asyncio.run`), so every call runs in a worker
 thread: the event loop is never blocked.
 
-`check()` reports what `alembic check` would, as typed `DriftItem`s, plus what alembic does
-not compare: the values of enum columns (PostgreSQL enum labels, SQLite/VARCHAR CHECK
-constraints) against the models.
+`check()` reports what `alembic check` would, as typed `DriftItem`s (`drift`), plus what
+alembic does not compare: the values of enum columns (PostgreSQL enum labels, SQLite/VARCHAR
+CHECK constraints) against the models (`enum_checks`). `check_migrations` runs the whole
+check on a scratch database (`scratch`). The report types and helpers of those modules are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ import asyncio
 import io
 import logging
 import os
-import tempfile
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,25 +29,21 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util.exc import CommandError
-from pydantic import BaseModel, Field, computed_field
-from sqlalchemy import Column, Index, MetaData, Table
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy import MetaData
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from testing_lib.database.engine import is_postgresql, is_sqlite, mask_url, parse_url
-from testing_lib.database.enums import (
-    EnumColumn,
-    database_values,
-    enum_columns,
-    stored_values_outside,
-    table_exists,
+from testing_lib.database.drift import DriftItem, DriftReport, describe_diff
+from testing_lib.database.engine import mask_url, parse_url
+from testing_lib.database.enum_checks import (
+    EnumColumnReport,
+    EnumMigrationReport,
+    compare_enum_values,
+    validate_enum_values,
 )
+from testing_lib.database.enums import EnumColumn
 from testing_lib.database.errors import MigrationError, MultipleHeadsError
-from testing_lib.database.provisioning import (
-    create_database,
-    drop_database,
-    private_database_name,
-)
+from testing_lib.database.scratch import scratch_database
 
 logger = logging.getLogger(__name__)
 
@@ -55,61 +51,6 @@ R = TypeVar("R")
 
 # What running alembic and the target's env.py is expected to raise.
 _ALEMBIC_ERRORS = (CommandError, SQLAlchemyError, OSError, ImportError, KeyError, ValueError)
-
-
-class DriftItem(BaseModel):
-    """One difference between the models and the migrated database."""
-
-    kind: str  # alembic's operation ("add_column", "modify_type", ...) or "enum_values"
-    table: str | None = None
-    column: str | None = None
-    detail: str
-
-
-class DriftReport(BaseModel):
-    """What `alembic check` would say, typed, plus enum values and head problems."""
-
-    heads: list[str] = Field(default_factory=list)
-    items: list[DriftItem] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list)
-    database: str = ""  # the (masked) URL that was compared
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def has_drift(self) -> bool:
-        return bool(self.items or self.problems)
-
-    def summary(self) -> str:
-        if not self.has_drift:
-            return f"models and migrations agree (head {', '.join(self.heads) or 'none'})"
-        parts = list(self.problems)
-        parts += [item.detail for item in self.items]
-        return "; ".join(parts)
-
-
-class EnumColumnReport(BaseModel):
-    table: str
-    column: str
-    database_values: list[str] | None  # None: the database does not restrict the column
-    source: str  # "CHECK constraint" or "PostgreSQL type <name>"
-    stored_outside: dict[str, int] = Field(default_factory=dict)  # value -> rows
-    values_to_add: list[str] = Field(default_factory=list)  # new values the DB rejects today
-    values_to_drop: list[str] = Field(default_factory=list)  # allowed today, not in the new set
-
-
-class EnumMigrationReport(BaseModel):
-    """Whether changing an enum to `new_values` is safe for the data already stored."""
-
-    enum_name: str
-    new_values: list[str]
-    columns: list[EnumColumnReport] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list)  # unsafe: the migration would fail
-    notes: list[str] = Field(default_factory=list)  # what the migration must do
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def safe(self) -> bool:
-        return not self.problems
 
 
 class MigrationHandler:
@@ -310,205 +251,6 @@ class MigrationHandler:
 
         self._run_env(inspect_enum)
         return report
-
-
-def validate_enum_values(
-    conn: Connection, metadata: MetaData | Sequence[MetaData], report: EnumMigrationReport
-) -> None:
-    """Fill `report` for its enum from the database behind `conn`."""
-    columns = [col for col in enum_columns(metadata) if col.matches(report.enum_name)]
-    if not columns:
-        known = sorted({c.enum_name or c.class_name or c.label for c in enum_columns(metadata)})
-        report.problems.append(
-            f"no column of the models uses enum {report.enum_name!r} (enums: "
-            f"{', '.join(known) or 'none'}): name the type, its Python class or table.column"
-        )
-        return
-    new = report.new_values
-    for col in columns:
-        if not table_exists(conn, col):
-            report.notes.append(f"table {col.table} does not exist yet: nothing stored")
-            continue
-        allowed, source = database_values(conn, col)
-        outside = stored_values_outside(conn, col, new)
-        entry = EnumColumnReport(
-            table=col.table,
-            column=col.column,
-            database_values=allowed,
-            source=source,
-            stored_outside=outside,
-            values_to_add=[v for v in new if allowed is not None and v not in allowed],
-            values_to_drop=[v for v in (allowed or []) if v not in new],
-        )
-        report.columns.append(entry)
-        if outside:
-            held = ", ".join(
-                f"{value!r} ({count} rows)" for value, count in sorted(outside.items())
-            )
-            report.problems.append(
-                f"{col.label} stores values outside the new set: {held}; update those rows in "
-                "the migration before changing the type"
-            )
-        if entry.values_to_add:
-            how = (
-                f"ALTER TYPE {col.enum_name} ADD VALUE for each"
-                if source.startswith("PostgreSQL")
-                else "recreate the CHECK constraint (batch_alter_table on SQLite)"
-            )
-            report.notes.append(
-                f"{col.label}: the {source} rejects {', '.join(entry.values_to_add)} today: {how}"
-            )
-        if entry.values_to_drop and source.startswith("PostgreSQL"):
-            report.notes.append(
-                f"{col.label}: PostgreSQL cannot drop enum labels "
-                f"({', '.join(entry.values_to_drop)}): create a new type and convert the column"
-            )
-
-
-def compare_enum_values(
-    conn: Connection, metadata: MetaData | Sequence[MetaData]
-) -> list[DriftItem]:
-    """Enum columns whose allowed values in the database differ from the models'."""
-    items: list[DriftItem] = []
-    for col in enum_columns(metadata):
-        if not table_exists(conn, col):
-            continue  # alembic reports the missing table
-        allowed, source = database_values(conn, col)
-        if allowed is None:
-            if col.native and conn.dialect.name == "postgresql":
-                items.append(
-                    DriftItem(
-                        kind="enum_values",
-                        table=col.table,
-                        column=col.column,
-                        detail=f"enum {col.enum_name} ({col.label}) has no PostgreSQL type in the "
-                        "migrated database",
-                    )
-                )
-            elif col.constrained:
-                items.append(
-                    DriftItem(
-                        kind="enum_values",
-                        table=col.table,
-                        column=col.column,
-                        detail=f"enum {col.enum_name or col.class_name} ({col.label}) has no CHECK "
-                        "constraint in the migrated database",
-                    )
-                )
-            continue
-        missing = [v for v in col.values if v not in allowed]
-        extra = [v for v in allowed if v not in col.values]
-        name = col.enum_name or col.class_name or col.label
-        if missing:
-            items.append(
-                DriftItem(
-                    kind="enum_values",
-                    table=col.table,
-                    column=col.column,
-                    detail=f"enum {name} ({col.label}): the models have "
-                    f"{', '.join(missing)}, which the migrations' {source} does not allow",
-                )
-            )
-        if extra:
-            items.append(
-                DriftItem(
-                    kind="enum_values",
-                    table=col.table,
-                    column=col.column,
-                    detail=f"enum {name} ({col.label}): the migrations' {source} allows "
-                    f"{', '.join(extra)}, which the models no longer have",
-                )
-            )
-    return items
-
-
-def _table_name(obj: Any) -> str | None:
-    if isinstance(obj, Table):
-        return obj.name
-    table = getattr(obj, "table", None)
-    return table.name if isinstance(table, Table) else None
-
-
-def describe_diff(diff: Any) -> list[DriftItem]:
-    """alembic's `as_diffs()` entries (tuples, or lists of tuples for one column) as items."""
-    if isinstance(diff, list):
-        return [item for sub in diff for item in describe_diff(sub)]
-    if not isinstance(diff, tuple) or not diff:
-        return [DriftItem(kind="unknown", detail=repr(diff))]
-    kind = str(diff[0])
-    if kind in ("add_table", "remove_table"):
-        table = diff[1]
-        where = "models" if kind == "add_table" else "migrations"
-        return [
-            DriftItem(
-                kind=kind, table=table.name, detail=f"table {table.name} is only in the {where}"
-            )
-        ]
-    if kind in ("add_column", "remove_column"):
-        _, _schema, tname, col = diff
-        where = "models" if kind == "add_column" else "migrations"
-        name = col.name if isinstance(col, Column) else str(col)
-        return [
-            DriftItem(
-                kind=kind,
-                table=tname,
-                column=name,
-                detail=f"column {tname}.{name} is only in the {where}",
-            )
-        ]
-    if kind.startswith("modify_"):
-        _, _schema, tname, cname, _existing, old, new = diff
-        what = kind.removeprefix("modify_")
-        return [
-            DriftItem(
-                kind=kind,
-                table=tname,
-                column=cname,
-                detail=f"column {tname}.{cname} {what}: migrations {old!r}, models {new!r}",
-            )
-        ]
-    if kind in ("add_index", "remove_index") and isinstance(diff[1], Index):
-        index = diff[1]
-        index_table = _table_name(index)
-        where = "models" if kind == "add_index" else "migrations"
-        return [
-            DriftItem(
-                kind=kind,
-                table=index_table,
-                detail=f"index {index.name} on {index_table} is only in the {where}",
-            )
-        ]
-    obj = diff[1] if len(diff) > 1 else None
-    obj_table = _table_name(obj)
-    obj_name = getattr(obj, "name", None)
-    label = f"{kind.replace('_', ' ')} {obj_name or ''}".strip()
-    return [DriftItem(kind=kind, table=obj_table, detail=f"{label} on {obj_table or '?'}")]
-
-
-@asynccontextmanager
-async def scratch_database(like: str | URL) -> AsyncIterator[URL]:
-    """An empty database of the same kind as `like`, dropped afterwards.
-
-    SQLite: a file in a temporary directory (same driver). PostgreSQL: a private database
-    created through `like`'s server.
-    """
-    base = parse_url(like)
-    if is_sqlite(base):
-        with tempfile.TemporaryDirectory(prefix="remediation-migrations-") as scratch:
-            yield base.set(database=str(Path(scratch) / "migrations.db"))
-        return
-    if is_postgresql(base):
-        name = private_database_name(base.database, "migrations")
-        await create_database(base, name)
-        try:
-            yield base.set(database=name)
-        finally:
-            await drop_database(base, name)
-        return
-    raise MigrationError(
-        f"cannot make a scratch {base.get_backend_name()} database to check migrations: use a "
-        "SQLite or PostgreSQL URL in [tool.remediation.testing.database] url"
-    )
 
 
 async def check_migrations(
