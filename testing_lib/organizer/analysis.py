@@ -11,11 +11,10 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 
+from testing_lib.organizer.collection_marks import count_values
+from testing_lib.organizer.collection_results import CollectedTest, RuleProblem
 from testing_lib.organizer.collection_rules import (
-    CollectedTest,
     ModuleCollector,
-    RuleProblem,
-    count_values,
     is_fixture,
     is_main_guard,
     matches,

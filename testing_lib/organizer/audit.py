@@ -21,7 +21,7 @@ from pathlib import Path
 from testing_lib.exceptions import RunnerError
 from testing_lib.organizer.analysis import FileAnalysis, analyze_source
 from testing_lib.organizer.classify import classify_test_module, script_evidence
-from testing_lib.organizer.collection_rules import CollectedTest
+from testing_lib.organizer.collection_results import CollectedTest
 from testing_lib.organizer.discovery import Discovered, discover
 from testing_lib.organizer.duplicates import find_duplicates
 from testing_lib.organizer.models import (

@@ -17,76 +17,28 @@ What a module yields (pytest 8/9, `python_functions`/`python_classes` from the t
 
 Parametrized fixtures multiply too; that needs the conftest files and is done by the
 audit from `CollectedTest.fixtures`.
+
+`ModuleCollector` applies these rules; `collection_marks` reads the marks,
+`class_rules` decides which classes count, and `collection_results` holds what it yields.
 """
 
 from __future__ import annotations
 
 import ast
 import fnmatch
-from dataclasses import dataclass, field
 
-from testing_lib.organizer.fingerprint import Fingerprint
+from testing_lib.organizer.class_rules import (
+    class_body_defs,
+    decorator_names,
+    init_reason,
+    is_unittest,
+    module_mro,
+)
+from testing_lib.organizer.collection_marks import Marks, marks_of, pytestmark_expressions
+from testing_lib.organizer.collection_results import CollectedTest, ModuleTests, RuleProblem
 from testing_lib.organizer.scan import ScanResult, dotted
 
-PARAMETRIZE = ("pytest.mark.parametrize", "mark.parametrize")
-USEFIXTURES = ("pytest.mark.usefixtures", "mark.usefixtures")
 FIXTURE_DECORATORS = ("pytest.fixture", "fixture", "pytest_asyncio.fixture")
-# Bases whose classes have an __init__ pytest refuses to collect around.
-INIT_BASES = {
-    "Exception",
-    "BaseException",
-    "ValueError",
-    "RuntimeError",
-    "NamedTuple",
-    "typing.NamedTuple",
-    "BaseModel",
-    "pydantic.BaseModel",
-    "dict",
-    "list",
-    "tuple",
-    "set",
-    "str",
-    "int",
-    "Enum",
-    "enum.Enum",
-}
-HARMLESS_BASES = {"object", "ABC", "abc.ABC"}
-
-
-@dataclass
-class Count:
-    """A number of items and whether it is certain."""
-
-    value: int
-    exact: bool = True
-    note: str | None = None
-
-
-@dataclass
-class CollectedTest:
-    qualname: str  # "test_x", "TestA::test_y", "TestA::TestB::test_z"
-    line: int
-    multiplier: int  # parametrize cases (1 when not parametrized)
-    exact: bool
-    fixtures: tuple[str, ...]  # fixture names it requests (args, usefixtures)
-    fingerprint: Fingerprint | None
-    note: str | None = None
-
-
-@dataclass
-class RuleProblem:
-    kind: str  # a ProblemKind value
-    line: int
-    message: str
-    breaks_collection: bool = False
-
-
-@dataclass
-class ModuleTests:
-    tests: list[CollectedTest] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    problems: list[RuleProblem] = field(default_factory=list)
-    fixture_test_names: list[str] = field(default_factory=list)
 
 
 def matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -103,117 +55,6 @@ def is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(dotted(d) in FIXTURE_DECORATORS for d in node.decorator_list)
 
 
-def count_values(node: ast.AST | None, constants: dict[str, ast.AST]) -> Count:
-    """How many cases an argvalues/params expression yields, statically if possible."""
-    if node is None:
-        return Count(1, False, "argvalues missing")
-    if isinstance(node, ast.Name) and node.id in constants:
-        return count_values(constants[node.id], {})
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        if any(isinstance(e, ast.Starred) for e in node.elts):
-            return Count(max(1, len(node.elts)), False, "starred argvalues")
-        return Count(len(node.elts))
-    if isinstance(node, ast.Dict):
-        return Count(len(node.keys))
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
-        values = [
-            a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, int)
-        ]
-        if len(values) == len(node.args):
-            return Count(len(range(*values)))
-    if isinstance(node, ast.ListComp) and len(node.generators) == 1:
-        generator = node.generators[0]
-        if not generator.ifs:
-            return count_values(generator.iter, constants)
-    return Count(1, False, "argvalues computed at run time")
-
-
-@dataclass
-class _Marks:
-    multiplier: int = 1
-    exact: bool = True
-    argnames: set[str] = field(default_factory=set)
-    usefixtures: list[str] = field(default_factory=list)
-    note: str | None = None
-
-    def empty(self) -> bool:
-        return (
-            self.multiplier == 1
-            and self.exact
-            and not self.argnames
-            and not self.usefixtures
-            and self.note is None
-        )
-
-    def combine(self, other: _Marks) -> _Marks:
-        if other.empty():
-            return self
-        if self.empty():
-            return other
-        return _Marks(
-            self.multiplier * other.multiplier,
-            self.exact and other.exact,
-            self.argnames | other.argnames,
-            self.usefixtures + other.usefixtures,
-            self.note or other.note,
-        )
-
-
-def _argnames(node: ast.AST | None) -> set[str]:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return {n.strip() for n in node.value.split(",") if n.strip()}
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return {
-            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-        }
-    return set()
-
-
-def marks_of(expressions: list[ast.expr], constants: dict[str, ast.AST]) -> _Marks:
-    """What parametrize/usefixtures marks among `expressions` do to the tests they reach."""
-    marks = _Marks()
-    if not expressions:
-        return marks
-    for expression in expressions:
-        if not isinstance(expression, ast.Call):
-            continue
-        name = dotted(expression.func)
-        if name in PARAMETRIZE:
-            keywords = {k.arg: k.value for k in expression.keywords if k.arg}
-            names_node = expression.args[0] if expression.args else keywords.get("argnames")
-            values_node = (
-                expression.args[1] if len(expression.args) > 1 else keywords.get("argvalues")
-            )
-            count = count_values(values_node, constants)
-            indirect = keywords.get("indirect")
-            argnames = _argnames(names_node)
-            if not (isinstance(indirect, ast.Constant) and indirect.value is True):
-                marks.argnames |= argnames
-            marks.multiplier *= max(1, count.value)
-            if not count.exact:
-                marks.exact = False
-                marks.note = marks.note or count.note
-        elif name in USEFIXTURES:
-            marks.usefixtures += [
-                a.value
-                for a in expression.args
-                if isinstance(a, ast.Constant) and isinstance(a.value, str)
-            ]
-    return marks
-
-
-def pytestmark_expressions(body: list[ast.stmt]) -> list[ast.expr]:
-    """The marks of a `pytestmark = mark` or `pytestmark = [marks]` assignment in `body`."""
-    found: list[ast.expr] = []
-    for statement in body:
-        if isinstance(statement, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "pytestmark" for t in statement.targets
-        ):
-            value = statement.value
-            found.extend(value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value])
-    return found
-
-
 def _requests(node: ast.FunctionDef | ast.AsyncFunctionDef, skip_first: bool) -> list[str]:
     arguments = node.args
     positional = [*arguments.posonlyargs, *arguments.args]
@@ -225,45 +66,6 @@ def _requests(node: ast.FunctionDef | ast.AsyncFunctionDef, skip_first: bool) ->
     if skip_first and names:
         names = names[1:]
     return names
-
-
-def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> set[str]:
-    return {name for d in node.decorator_list if (name := dotted(d))}
-
-
-def _class_body_defs(
-    node: ast.ClassDef,
-) -> tuple[dict[str, ast.AST], bool, list[RuleProblem]]:
-    """A class body's namespace: defined names (last wins), and whether `__test__ = False`."""
-    namespace: dict[str, ast.AST] = {}
-    test_disabled = False
-    problems: list[RuleProblem] = []
-    seen_lines: dict[str, int] = {}
-    for statement in node.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if statement.name in seen_lines and statement.name.startswith("test"):
-                problems.append(
-                    RuleProblem(
-                        "shadowed_test",
-                        statement.lineno,
-                        f"{node.name}.{statement.name} is defined again here (first at line "
-                        f"{seen_lines[statement.name]}); pytest only sees the last one: "
-                        "rename one of them",
-                    )
-                )
-            seen_lines[statement.name] = statement.lineno
-            namespace[statement.name] = statement
-        elif isinstance(statement, ast.Assign):
-            for target in statement.targets:
-                if isinstance(target, ast.Name):
-                    if (
-                        target.id == "__test__"
-                        and isinstance(statement.value, ast.Constant)
-                        and not statement.value.value
-                    ):
-                        test_disabled = True
-                    namespace[target.id] = statement.value
-    return namespace, test_disabled, problems
 
 
 class ModuleCollector:
@@ -337,60 +139,19 @@ class ModuleCollector:
 
     # -- classes ------------------------------------------------------------------------------
 
-    def _bases(self, node: ast.ClassDef) -> list[str]:
-        return [name for b in node.bases if (name := dotted(b))]
-
-    def _is_unittest(self, node: ast.ClassDef, depth: int = 0) -> bool:
-        for base in self._bases(node):
-            if base.endswith("TestCase"):
-                return True
-            local = self.classes.get(base)
-            if local is not None and local is not node and depth < 20:
-                if self._is_unittest(local, depth + 1):
-                    return True
-        return False
-
-    def _mro(self, node: ast.ClassDef, notes: list[str], depth: int = 0) -> list[ast.ClassDef]:
-        """The class and its in-module bases, depth first (close enough to C3 here)."""
-        order = [node]
-        if depth > 20:
-            return order
-        for base in self._bases(node):
-            local = self.classes.get(base)
-            if local is not None and local is not node:
-                order += [c for c in self._mro(local, notes, depth + 1) if c not in order]
-            elif base not in HARMLESS_BASES and base not in INIT_BASES:
-                notes.append(f"base class {base} of {node.name} is not in this module")
-        return order
-
-    def _init_reason(self, mro: list[ast.ClassDef]) -> str | None:
-        for klass in mro:
-            names = _decorator_names(klass)
-            if names & {"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define", "define"}:
-                return f"{klass.name} is a dataclass (it gets an __init__)"
-            for base in self._bases(klass):
-                if base in INIT_BASES:
-                    return f"{klass.name} derives from {base}, which has an __init__"
-            for statement in klass.body:
-                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
-                    statement.name in ("__init__", "__new__")
-                ):
-                    return f"{klass.name} defines {statement.name}"
-        return None
-
     def _class_tests(
         self,
         node: ast.ClassDef,
         prefix: str,
-        inherited: _Marks,
+        inherited: Marks,
         depth: int = 0,
     ) -> list[CollectedTest]:
         notes: list[str] = []
-        mro = self._mro(node, notes)
+        mro = module_mro(node, self.classes, notes)
         namespace: dict[str, ast.AST] = {}
         disabled = None
         for klass in mro:  # nearest first: its names win
-            names, test_disabled, problems = _class_body_defs(klass)
+            names, test_disabled, problems = class_body_defs(klass)
             if klass is node:
                 self.result.problems.extend(problems)
             for key, value in names.items():
@@ -404,9 +165,9 @@ class ModuleCollector:
         if disabled:
             return []
         qual = f"{prefix}{node.name}"
-        unittest_style = self._is_unittest(node)
+        unittest_style = is_unittest(node, self.classes)
         if not unittest_style:
-            reason = self._init_reason(mro)
+            reason = init_reason(mro)
             if reason is not None:
                 test_methods = [
                     k
@@ -433,7 +194,7 @@ class ModuleCollector:
                 )
             )
         if notes:
-            class_marks = class_marks.combine(_Marks(exact=False, note=notes[0]))
+            class_marks = class_marks.combine(Marks(exact=False, note=notes[0]))
         tests: list[CollectedTest] = []
         for name, value in namespace.items():
             if isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -466,12 +227,12 @@ class ModuleCollector:
         self,
         node: ast.FunctionDef | ast.AsyncFunctionDef,
         prefix: str,
-        inherited: _Marks,
+        inherited: Marks,
         *,
         method: bool,
     ) -> CollectedTest:
         marks = inherited.combine(marks_of(node.decorator_list, self.constants))
-        decorators = _decorator_names(node)
+        decorators = decorator_names(node)
         skip_first = method and "staticmethod" not in decorators
         requests = [n for n in _requests(node, skip_first) if n not in marks.argnames]
         fixtures = tuple(dict.fromkeys([*requests, *marks.usefixtures]))
@@ -518,7 +279,7 @@ class ModuleCollector:
         module_marks = marks_of(pytestmark_expressions(body), self.constants)
         if "pytest_generate_tests" in self.namespace:
             module_marks = module_marks.combine(
-                _Marks(exact=False, note="pytest_generate_tests parametrizes at collection")
+                Marks(exact=False, note="pytest_generate_tests parametrizes at collection")
             )
         for name, value in self.namespace.items():
             if name in imported:
@@ -535,7 +296,7 @@ class ModuleCollector:
                     test.note = "defined under a condition"
                 self.result.tests.append(test)
             elif isinstance(value, ast.ClassDef):
-                if matches(name, self.class_patterns) or self._is_unittest(value):
+                if matches(name, self.class_patterns) or is_unittest(value, self.classes):
                     tests = self._class_tests(value, "", module_marks)
                     if name in self.conditional:
                         for test in tests:
@@ -590,7 +351,7 @@ class ModuleCollector:
                             )
             elif isinstance(statement, ast.ClassDef):
                 name = statement.name
-                if matches(name, self.class_patterns) or self._is_unittest(statement):
+                if matches(name, self.class_patterns) or is_unittest(statement, self.classes):
                     continue
                 methods = [
                     s.name

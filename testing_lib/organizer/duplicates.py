@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from testing_lib.organizer.collection_rules import CollectedTest
+from testing_lib.organizer.collection_results import CollectedTest
 from testing_lib.organizer.fingerprint import Fingerprint, leaf_similarity
 from testing_lib.organizer.models import DuplicatePair
 

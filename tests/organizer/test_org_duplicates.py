@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from testing_lib.organizer.audit import run_audit
-from testing_lib.organizer.collection_rules import CollectedTest
+from testing_lib.organizer.collection_results import CollectedTest
 from testing_lib.organizer.duplicates import find_duplicates
 from testing_lib.organizer.fingerprint import leaf_similarity
 from testing_lib.organizer.scan import fingerprint
