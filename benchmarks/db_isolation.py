@@ -265,7 +265,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db_isolation import Base, seed_session
-from testing_lib.database.fixtures import run_in_thread
+from testing_lib.database.db_fixtures import run_in_thread
 from testing_lib.database.isolation import IsolatedDatabaseManager
 
 MODE = "__MODE__"

@@ -79,8 +79,8 @@ def isolation(
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
     from testing_lib.isolation import validate_isolation
+    from testing_lib.isolation.order_rendering import isolation_markdown
     from testing_lib.isolation.preflight import find_tests
-    from testing_lib.isolation.rendering import isolation_markdown
 
     suite = resolve_suite(target, python)
     found = find_tests(suite.root)  # before the lock: nothing is written into a wrong folder
@@ -111,7 +111,7 @@ def perf(
     ] = None,
 ) -> None:
     """Thresholds, slow tests and slow-downs from TARGET/.remediation/metrics.sqlite."""
-    from testing_lib.performance.report import performance_report
+    from testing_lib.performance.perf_report import performance_report
 
     suite = resolve_suite(target, None)
     try:

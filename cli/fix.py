@@ -28,8 +28,8 @@ from testing_lib.codemods import (
     plan_http_clients,
     undo_run,
 )
-from testing_lib.organizer.errors import OrganizerError
 from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
+from testing_lib.organizer.organizer_errors import OrganizerError
 
 fix_app = typer.Typer(
     no_args_is_help=True,

@@ -40,7 +40,7 @@ def server(
     import os
     import zoneinfo
 
-    from deployments.server import ServerStartError, prefect_server, serve_deployments
+    from deployments.local_server import ServerStartError, prefect_server, serve_deployments
 
     if not _is_loopback(host) and not os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
         raise usage_error(

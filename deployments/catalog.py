@@ -12,7 +12,7 @@ from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
 from flows.defaults import EXAMPLE_TARGET
-from flows.isolation import nightly_isolation
+from flows.nightly_isolation import nightly_isolation
 from flows.phase import run_phase
 from flows.remediation import full_remediation
 

@@ -21,10 +21,11 @@ from tasks.gate import run_gate, run_gate_shard
 from testing_lib.checks.instrumented import shared_runs
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
-from testing_lib.gate import decide_empty_gate, decide_gate
+from testing_lib.gate_decision import decide_empty_gate, decide_gate
 from testing_lib.locking import target_lock
 from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
+from testing_lib.runner.limits import run_limits
 from testing_lib.runner.process import request_shutdown
 from testing_lib.selection import Selection, resolve_selection
 from testing_lib.sharding import durations_from_results, merge_suites
@@ -36,6 +37,10 @@ from testing_lib.storage import (
     save_phase_report,
     save_report,
 )
+
+# The share of a phase's time limit the checks before its gate may use; the gate, whose
+# verdict decides the phase, always gets the rest.
+CHECKS_SHARE = 0.5
 
 
 def _earlier_durations(root: Path, run_id: str, phase: PhaseName) -> dict[str, float]:
@@ -118,11 +123,30 @@ def _run_checks(
 def _phase(
     config: TargetConfig, phase: PhaseName, run_id: str | None, shards: int | None
 ) -> PhaseReport:
+    """The phase within its `timeout_s`: every run it starts, checks included, ends by then.
+
+    The checks before the gate may use `CHECKS_SHARE` of it; the gate gets the rest."""
+    limit = config.phase(phase).timeout_s
+    label = f"{phase}'s time limit (timeout_s = {limit:g} s)"
+    with run_limits(seconds=limit, test_timeout_s=config.phase(phase).test_timeout_s, label=label):
+        return _limited_phase(config, phase, run_id, shards, limit * CHECKS_SHARE)
+
+
+def _limited_phase(
+    config: TargetConfig,
+    phase: PhaseName,
+    run_id: str | None,
+    shards: int | None,
+    checks_budget_s: float,
+) -> PhaseReport:
     standalone = run_id is None
     run_id = run_id or new_run_id()
     started = datetime.now(UTC)
 
-    with shared_runs():  # checks that observe the same instrumented run share it
+    with (
+        shared_runs(),  # checks that observe the same instrumented run share it
+        run_limits(seconds=checks_budget_s),
+    ):
         checks = _run_checks(config, phase, after_gate=False)
 
     out_dir = phase_dir(config.root, run_id, phase)

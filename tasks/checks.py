@@ -25,6 +25,7 @@ from testing_lib.storage import phase_dir
 _LEVEL = {
     CheckStatus.PASSED: logging.INFO,
     CheckStatus.WARNING: logging.WARNING,
+    CheckStatus.NOT_JUDGED: logging.WARNING,
     CheckStatus.FAILED: logging.ERROR,
 }
 

@@ -23,7 +23,7 @@ from testing_lib.exceptions import (
     TargetConfigError,
     TestInfrastructureError,
 )
-from testing_lib.gate import decide_gate
+from testing_lib.gate_decision import decide_gate
 from testing_lib.report import (
     CheckResult,
     CheckStatus,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from testing_lib.config.testing import TestConfiguration
-from testing_lib.database.fixtures import (  # noqa: F401  (fixtures registered by the plugin)
+from testing_lib.database.db_fixtures import (  # noqa: F401  (fixtures registered by the plugin)
     _remediation_unisolated_session_guard,
     isolated_db,
     isolated_db_dependency,
@@ -23,18 +23,18 @@ from testing_lib.database.fixtures import (  # noqa: F401  (fixtures registered 
     test_data_factory,
 )
 from testing_lib.environment import TestEnvironment
-from testing_lib.organizer.fixtures import test_file_organizer  # noqa: F401  (registered)
+from testing_lib.organizer.organizer_fixtures import test_file_organizer  # noqa: F401  (registered)
 from testing_lib.project_settings import project_settings
 
 # HTTP clients, auth, service mocks, dependency overrides, the performance monitor:
 # fixture modules, plus the override-leak hooks (testing_lib.di.leaks), as plugins of this one.
 pytest_plugins = [
-    "testing_lib.http.fixtures",
-    "testing_lib.auth.fixtures",
-    "testing_lib.mocks.fixtures",
-    "testing_lib.di.fixtures",
+    "testing_lib.http.http_fixtures",
+    "testing_lib.auth.auth_fixtures",
+    "testing_lib.mocks.mock_fixtures",
+    "testing_lib.di.override_fixtures",
     "testing_lib.di.leaks",
-    "testing_lib.performance.plugin",  # performance monitor, validation fixtures
+    "testing_lib.performance.monitor_plugin",  # performance monitor, validation fixtures
 ]
 
 _ENV_KEY = pytest.StashKey[TestEnvironment]()

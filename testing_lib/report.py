@@ -16,6 +16,7 @@ class CheckStatus(StrEnum):
     PASSED = "passed"
     WARNING = "warning"  # reported, does not fail the phase
     FAILED = "failed"  # fails the phase
+    NOT_JUDGED = "not_judged"  # nothing to judge (no test ran, no data): why in details
 
 
 class CheckResult(BaseModel):

@@ -124,17 +124,19 @@ class _Recorded:
 
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> _Recorded:
-    """`flows.isolation.validate_isolation` replaced by a recorder (no Prefect run needed)."""
-    import flows.isolation
+    """`validate_isolation` of the nightly flow replaced by a recorder (no Prefect run needed)."""
+    import flows.nightly_isolation
 
     recorder = _Recorded()
-    monkeypatch.setattr(flows.isolation, "validate_isolation", recorder)
-    monkeypatch.setattr(flows.isolation, "get_run_logger", lambda: logging.getLogger("test"))
+    monkeypatch.setattr(flows.nightly_isolation, "validate_isolation", recorder)
+    monkeypatch.setattr(
+        flows.nightly_isolation, "get_run_logger", lambda: logging.getLogger("test")
+    )
     return recorder
 
 
 def _run_isolation(root: Path) -> None:
-    from flows.isolation import run_isolation
+    from flows.nightly_isolation import run_isolation
 
     run_isolation.fn(load_target_config(root), orders=3, seed=7)
 

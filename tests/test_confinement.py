@@ -11,7 +11,7 @@ import pytest
 from cli.main import main
 from testing_lib.config import PhaseConfig, load_target_config
 from testing_lib.exceptions import TargetConfigError
-from testing_lib.gate import decide_gate
+from testing_lib.gate_decision import decide_gate
 from testing_lib.report import PhaseStatus
 from testing_lib.runner import run_pytest
 from tests.conftest import PASSING, MakeTarget, write_tree

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from testing_lib.config import PhaseConfig
-from testing_lib.gate import decide_gate
+from testing_lib.gate_decision import decide_gate
 from testing_lib.report import CheckResult, CheckStatus, PhaseStatus
 from testing_lib.results import CollectionError, TestResult, TestStatus, TestSuiteResult
 

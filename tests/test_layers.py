@@ -7,6 +7,7 @@ cannot hide an arrow. No two modules import each other, directly or round a loop
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +123,27 @@ def test_no_import_cycle_between_files() -> None:
         if node not in index:
             visit(node)
     assert cycles == []
+
+
+def _packages() -> Iterator[str]:
+    for init in sorted(Path(ROOT, "testing_lib").rglob("__init__.py")):
+        yield ".".join(init.parent.relative_to(ROOT).parts)
+
+
+@pytest.mark.parametrize("package", list(_packages()))
+def test_every_public_name_resolves(package: str) -> None:
+    """Each name a package's `__all__` offers imports, also the lazily loaded ones."""
+    module = importlib.import_module(package)
+    missing = [name for name in getattr(module, "__all__", ()) if not hasattr(module, name)]
+    assert missing == []
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    """Two modules of one name must be one idea: the second re-exports the first."""
+    seen: dict[str, list[Path]] = {}
+    for top in ("cli", "deployments", "flows", "tasks", "testing_lib"):
+        for path in Path(ROOT, top).rglob("*.py"):
+            if path.name != "__init__.py":
+                seen.setdefault(path.name, []).append(path.relative_to(ROOT))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
+

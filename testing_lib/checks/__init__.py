@@ -8,14 +8,17 @@ from testing_lib.checks.auth_paths import AUTH_PATHS_CHECK, check_auth_paths
 from testing_lib.checks.base import PhaseCheck
 from testing_lib.checks.ci_profiles import CI_PROFILES_CHECK
 from testing_lib.checks.db_isolation import DB_ISOLATION_CHECK, check_database_isolation
-from testing_lib.checks.environment import ENVIRONMENT_CHECK, check_test_environment
+from testing_lib.checks.environment_check import ENVIRONMENT_CHECK, check_test_environment
 from testing_lib.checks.http_patterns import HTTP_PATTERNS_CHECK, check_http_client_patterns
-from testing_lib.checks.isolation import ISOLATION_CHECK
-from testing_lib.checks.migrations import MIGRATION_CHECK, check_model_migration_consistency
-from testing_lib.checks.network import NETWORK_CHECK, check_no_real_network
+from testing_lib.checks.migration_consistency import (
+    MIGRATION_CHECK,
+    check_model_migration_consistency,
+)
+from testing_lib.checks.order_isolation import ISOLATION_CHECK
 from testing_lib.checks.organization import ORGANIZATION_CHECK, check_test_organization
 from testing_lib.checks.overrides import OVERRIDE_LEAK_CHECK, check_override_leaks
 from testing_lib.checks.performance import PERFORMANCE_CHECK
+from testing_lib.checks.real_network import NETWORK_CHECK, check_no_real_network
 from testing_lib.config.phases import PhaseName
 
 PHASE_CHECKS: Final[dict[PhaseName, tuple[PhaseCheck, ...]]] = {

@@ -68,6 +68,15 @@ def check_ci_profiles(target: TargetConfig) -> CheckResult:
             + "; ".join(broken[:6]),
             data=data,
         )
+    if results[0].passed == 0:
+        return CheckResult(
+            name=NAME,
+            status=CheckStatus.NOT_JUDGED,
+            details="not judged: the unconstrained baseline passed no test, so no profile "
+            "can show a test that only fails under it"
+            + (f" ({'; '.join(not_run)})" if not_run else ""),
+            data=data,
+        )
     if not_run:
         return CheckResult(
             name=NAME, status=CheckStatus.WARNING, details="; ".join(not_run), data=data

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from testing_lib.checks.base import PhaseCheck
-from testing_lib.codemods.plan import plan_http_clients
+from testing_lib.codemods.codemod_plan import plan_http_clients
 from testing_lib.config.target import TargetConfig
 from testing_lib.report import CheckResult, CheckStatus
 

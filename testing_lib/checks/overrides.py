@@ -94,7 +94,7 @@ def check_override_leaks(target: TargetConfig) -> CheckResult:
         )
     reason = not_run_reason(run)
     if reason:
-        return _result(CheckStatus.WARNING, f"not checked: {reason}", **data)
+        return _result(CheckStatus.NOT_JUDGED, f"not judged: {reason}", **data)
     return _result(
         CheckStatus.PASSED,
         f"{run.executed} tests ran; none left {target.app}'s dependency_overrides changed",

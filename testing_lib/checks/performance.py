@@ -33,7 +33,7 @@ NO_DATA = "no performance data recorded for this run"
 def _no_data(run_id: str, why: str) -> CheckResult:
     return CheckResult(
         name=NAME,
-        status=CheckStatus.WARNING,
+        status=CheckStatus.NOT_JUDGED,
         details=f"{NO_DATA} ({why})",
         data={"run_id": run_id, "tests": 0},
     )
@@ -66,7 +66,7 @@ def check_performance(target: TargetConfig, run_id: str | None = None) -> CheckR
     if judged is None:
         return CheckResult(
             name=NAME,
-            status=CheckStatus.WARNING,
+            status=CheckStatus.NOT_JUDGED,
             details=f"no measured run in {store.path}: every engine gate records one "
             "(run a phase with `remediate run`), or, where the target's interpreter has this "
             "project, run `pytest --remediation-perf` (or ini remediation_perf = true)",

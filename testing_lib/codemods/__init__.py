@@ -1,13 +1,6 @@
 """Codemods for old test code (libcst): dry-run diffs, journaled atomic apply, undo."""
 
-from testing_lib.codemods.http_clients import (
-    HttpClientAppCommand,
-    Rewrite,
-    RewriteResult,
-    Skipped,
-    rewrite_http_clients,
-)
-from testing_lib.codemods.journal import (
+from testing_lib.codemods.codemod_journal import (
     ApplyReport,
     JournalError,
     UndoReport,
@@ -15,7 +8,14 @@ from testing_lib.codemods.journal import (
     load_journal,
     undo_run,
 )
-from testing_lib.codemods.plan import CodemodPlan, FilePlan, Unparseable, plan_http_clients
+from testing_lib.codemods.codemod_plan import CodemodPlan, FilePlan, Unparseable, plan_http_clients
+from testing_lib.codemods.http_clients import (
+    HttpClientAppCommand,
+    Rewrite,
+    RewriteResult,
+    Skipped,
+    rewrite_http_clients,
+)
 
 __all__ = [
     "ApplyReport",

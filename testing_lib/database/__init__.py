@@ -1,7 +1,7 @@
 """Database isolation, test data and migration checks for a target's own models.
 
 The names below load lazily (PEP 562): the pytest plugin imports
-`testing_lib.database.fixtures` at start-up, and SQLAlchemy, alembic and polyfactory are
+`testing_lib.database.db_fixtures` at start-up, and SQLAlchemy, alembic and polyfactory are
 imported only when a fixture or one of these names is first used.
 """
 

@@ -4,7 +4,7 @@
 own interpreter, through a pytest worker that collects once and forks a child per run.
 """
 
-from testing_lib.isolation.models import (
+from testing_lib.isolation.order_models import (
     IsolationReport,
     IsolationTestResult,
     OrderDependentTest,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from testing_lib.isolation.leaks import leak_advice, leaks_by_test
-from testing_lib.isolation.models import (
+from testing_lib.isolation.leaked_state import leak_advice, leaks_by_test
+from testing_lib.isolation.order_models import (
     IsolationReport,
     IsolationTestResult,
     OrderDependentTest,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from testing_lib.isolation.models import IsolationReport
+from testing_lib.isolation.order_models import IsolationReport
 from testing_lib.storage import STATE_DIR
 
 logger = logging.getLogger(__name__)

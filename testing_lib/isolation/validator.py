@@ -29,7 +29,7 @@ from typing import TypeVar
 from testing_lib.exceptions import RunnerError
 from testing_lib.isolation.findings import fill_report, order_run
 from testing_lib.isolation.locate import find_cleaner, find_polluter, find_state_setter
-from testing_lib.isolation.models import IsolationReport, IsolationTestResult
+from testing_lib.isolation.order_models import IsolationReport, IsolationTestResult
 from testing_lib.isolation.orders import TestOrder, build_orders
 from testing_lib.isolation.replay import replay_command, replay_pair
 from testing_lib.isolation.suspects import Suspect, classify, find_suspects

@@ -9,6 +9,7 @@ order: no interpreter start-up and no collection per run. Runs may overlap (`job
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import json
 import logging
@@ -29,11 +30,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from testing_lib.exceptions import RunnerError
-from testing_lib.isolation.models import StateLeak
+from testing_lib.isolation.order_models import StateLeak
 from testing_lib.results import CollectionError, TestStatus
+from testing_lib.runner.limits import bounded, current_limits
 from testing_lib.runner.probe import require_pytest
 from testing_lib.runner.process import ProcessOutcome, run_in_process_group
-from testing_lib.runner.runner import LOG_TAIL_CHARS, RESULTS_FILE_ENV, build_env, read_tail
+from testing_lib.runner.runner import (
+    LOG_TAIL_CHARS,
+    RESULTS_FILE_ENV,
+    TEST_TIMEOUT_ENV,
+    build_env,
+    read_tail,
+    timeout_args,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +161,10 @@ class ForkWorker:
         """Start pytest, wait for its collection, return what it collected."""
         if not self.root.is_dir():
             raise RunnerError(f"Cannot validate isolation in {self.root}: it is not a directory")
-        info = require_pytest(self.python, need_timeout=False)
+        info = require_pytest(self.python)
+        self.timeout_s = bounded(self.timeout_s)  # the enclosing phase's deadline, if any
+        test_timeout_s = current_limits().test_timeout_s
+        own_timeout = test_timeout_s is not None and not info.has_pytest_timeout
         # AF_UNIX paths are limited to ~100 bytes: keep the directory short.
         self._scratch = Path(tempfile.mkdtemp(prefix="rem-iso-"))
         socket_path = self._scratch / "w.sock"
@@ -161,15 +173,22 @@ class ForkWorker:
             listener.bind(str(socket_path))
             listener.listen(1)
             listener.settimeout(0.2)
-            child_env = build_env(self.env, self._scratch / "unused.jsonl")
+            child_env = build_env(self.env, self._scratch / "unused.jsonl", self._scratch / "tmp")
             child_env.pop(RESULTS_FILE_ENV, None)
             child_env[WORKER_SOCKET_ENV] = str(socket_path)
             child_env["PYTHONDONTWRITEBYTECODE"] = "1"
+            if own_timeout and test_timeout_s is not None:
+                child_env[TEST_TIMEOUT_ENV] = f"{test_timeout_s:g}"
             self.command = [
                 self.python,
                 "-m",
                 "pytest",
                 *WORKER_ARGS,
+                *timeout_args(
+                    test_timeout_s,
+                    own_timeout=own_timeout,
+                    autoload_disabled=bool(child_env.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")),
+                ),
                 *self.extra_args,
                 # The worker forks its own runs: `-n` in the target's addopts (or pytest_args)
                 # would hand them to xdist; the last -n wins.
@@ -180,7 +199,10 @@ class ForkWorker:
             logger.info("Starting isolation worker: %s in %s", shlex.join(self.command), self.root)
             self._deadline = time.monotonic() + self.timeout_s
             self._process_thread = threading.Thread(
-                target=self._run_process, args=(child_env,), name="isolation-worker", daemon=True
+                target=contextvars.copy_context().run,  # the caller's run limits hold there too
+                args=(self._run_process, child_env),
+                name="isolation-worker",
+                daemon=True,
             )
             self._process_thread.start()
             self._connection = self._accept(listener)

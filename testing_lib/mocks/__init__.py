@@ -1,7 +1,6 @@
 """Mocks of the services a backend calls: openFDA (HTTP, respx), Redis (fakeredis), auth."""
 
 from testing_lib.mocks.auth_service import create_mock_auth_service
-from testing_lib.mocks.factory import MockServiceFactory
 from testing_lib.mocks.network import NetworkGuard, UnmockedRequestError, expect_refusals
 from testing_lib.mocks.openfda import (
     ENDPOINT_PATHS,
@@ -10,6 +9,7 @@ from testing_lib.mocks.openfda import (
     SearchTerm,
     parse_search,
 )
+from testing_lib.mocks.service_factory import MockServiceFactory
 
 __all__ = [
     "ENDPOINT_PATHS",

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from testing_lib.organizer.audit import run_audit
-    from testing_lib.organizer.errors import OrganizerError
     from testing_lib.organizer.execute import execute_plan, undo
     from testing_lib.organizer.models import (
         AuditReport,
@@ -36,11 +35,12 @@ if TYPE_CHECKING:
         UndoResult,
     )
     from testing_lib.organizer.organizer import TestFileOrganizer
+    from testing_lib.organizer.organizer_errors import OrganizerError
     from testing_lib.organizer.plan import create_plan, plan_from_mapping
 
 _MODULES = {
     "run_audit": "audit",
-    "OrganizerError": "errors",
+    "OrganizerError": "organizer_errors",
     "execute_plan": "execute",
     "undo": "execute",
     "TestFileOrganizer": "organizer",

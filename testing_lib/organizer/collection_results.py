@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from testing_lib.organizer.fingerprint import Fingerprint
+from testing_lib.organizer.function_fingerprint import Fingerprint
 
 
 @dataclass

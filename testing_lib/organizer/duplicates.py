@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from testing_lib.organizer.collection_results import CollectedTest
-from testing_lib.organizer.fingerprint import Fingerprint, leaf_similarity
+from testing_lib.organizer.function_fingerprint import Fingerprint, leaf_similarity
 from testing_lib.organizer.models import DuplicatePair
 
 NEAR_MIN_SIMILARITY = 0.6

@@ -35,7 +35,6 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from testing_lib.exceptions import RunnerError
-from testing_lib.organizer.errors import OrganizerError
 from testing_lib.organizer.journal import (
     UNDOABLE,
     Journal,
@@ -58,6 +57,7 @@ from testing_lib.organizer.journal import (
     write_durable,
 )
 from testing_lib.organizer.models import ExecutionResult, OrganizationPlan, UndoResult
+from testing_lib.organizer.organizer_errors import OrganizerError
 from testing_lib.organizer.rewrite import FileChanges, rewrite_source
 from testing_lib.results import CollectionError
 from testing_lib.runner.collect import Collection, collect_only

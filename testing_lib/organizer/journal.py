@@ -39,7 +39,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from testing_lib.organizer.errors import OrganizerError
+from testing_lib.organizer.organizer_errors import OrganizerError
 from testing_lib.storage import STATE_DIR
 
 __all__ = [

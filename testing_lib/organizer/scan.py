@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from testing_lib.organizer.fingerprint import LEAF_SEPARATOR, MIN_SIZE, Fingerprint, digest
+from testing_lib.organizer.function_fingerprint import LEAF_SEPARATOR, MIN_SIZE, Fingerprint, digest
 
 _DOTTED_STRING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)

@@ -11,7 +11,7 @@ from testing_lib.performance.metrics import (
     TestPerformanceMetrics,
 )
 from testing_lib.performance.monitor import TestPerformanceMonitor
-from testing_lib.performance.report import PerformanceReport, performance_report
+from testing_lib.performance.perf_report import PerformanceReport, performance_report
 from testing_lib.performance.store import MetricsStore, RunInfo, Trend, default_db
 
 __all__ = [

@@ -88,7 +88,7 @@ def collect_only(
     if not cwd.is_dir():
         raise RunnerError(f"Cannot collect tests in {cwd}: it is not a directory")
     python = os.fspath(python)
-    require_pytest(python, need_timeout=False)
+    require_pytest(python)
     command = [
         python,
         "-m",
@@ -107,7 +107,7 @@ def collect_only(
         results_path = Path(scratch, "results.jsonl")
         log_path = Path(scratch, "collect.log")
         results_path.write_bytes(b"")
-        child_env = build_env(env, results_path)
+        child_env = build_env(env, results_path, Path(scratch, "tmp"))
         child_env[COLLECT_IDS_ENV] = "1"
         child_env["PYTHONDONTWRITEBYTECODE"] = "1"
         logger.debug("Collecting with %s in %s", shlex.join(command), cwd)

@@ -119,7 +119,7 @@ def probe_interpreter(python: str) -> InterpreterInfo:
     return info
 
 
-def require_pytest(python: str, *, need_timeout: bool) -> InterpreterInfo:
+def require_pytest(python: str) -> InterpreterInfo:
     """Probe `python`; raise `RunnerError` naming the fix when it cannot run our pytest command."""
     info = probe_interpreter(python)
     if not info.has_pytest:
@@ -127,12 +127,6 @@ def require_pytest(python: str, *, need_timeout: bool) -> InterpreterInfo:
         raise RunnerError(
             f"Python interpreter {python} cannot import pytest{why}: install pytest in that "
             "environment or set [tool.remediation] python to an interpreter that has it"
-        )
-    if need_timeout and not info.has_pytest_timeout:
-        raise RunnerError(
-            f"A per-test timeout was asked for but {python} cannot import pytest_timeout: "
-            f"install pytest-timeout in that environment ({python} -m pip install pytest-timeout) "
-            "or run without a per-test timeout"
         )
     return info
 

@@ -23,6 +23,7 @@ from typing import IO
 
 import psutil
 
+from testing_lib.runner.limits import bounded
 from testing_lib.runner.lineage import FAMILY_ENV, new_tag, run_token_env, tagged
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,11 @@ def run_in_process_group(
     which is re-raised), or when `cancel` (or process shutdown) is set, which raises
     RunCancelled, the group gets SIGTERM, then SIGKILL after `grace_s`. Processes
     the command leaves behind after exiting normally are stopped the same way.
-    Raises OSError when the command cannot be started.
+    `timeout_s` is shortened to the deadline of the enclosing `run_limits` block.
+    Raises OSError when the command cannot be started, TimeLimitExhausted when that
+    deadline has passed.
     """
+    timeout_s = bounded(timeout_s)
     family_tag = new_tag()
     popen = subprocess.Popen(
         list(command),

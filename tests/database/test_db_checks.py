@@ -11,9 +11,12 @@ import pytest
 
 from testing_lib.checks import PHASE_CHECKS
 from testing_lib.checks.db_isolation import DB_ISOLATION_CHECK, check_database_isolation
-from testing_lib.checks.migrations import MIGRATION_CHECK, check_model_migration_consistency
+from testing_lib.checks.migration_consistency import (
+    MIGRATION_CHECK,
+    check_model_migration_consistency,
+)
 from testing_lib.config import PhaseConfig, load_target_config
-from testing_lib.gate import decide_gate
+from testing_lib.gate_decision import decide_gate
 from testing_lib.report import CheckStatus, PhaseStatus
 from testing_lib.results import TestResult, TestStatus, TestSuiteResult
 from tests.conftest import MakeTarget

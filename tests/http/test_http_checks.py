@@ -15,7 +15,7 @@ from testing_lib.checks import (
     check_override_leaks,
 )
 from testing_lib.config.target import load_target_config
-from testing_lib.gate import decide_gate
+from testing_lib.gate_decision import decide_gate
 from testing_lib.report import CheckStatus, PhaseStatus
 from testing_lib.results import TestSuiteResult
 from tests.http.conftest import DEMO_APP, write_files

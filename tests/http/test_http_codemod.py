@@ -181,7 +181,7 @@ def test_a_codemod_apply_waits_for_an_unfinished_organizer_apply(tmp_path: Path)
 def test_undo_restores_a_file_an_interrupted_run_wrote_but_never_marked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from testing_lib.codemods import journal as journal_module
+    from testing_lib.codemods import codemod_journal as journal_module
 
     root = write_files(tmp_path / "suite", {"tests/test_old.py": OLD_STYLE})
     original = (root / "tests/test_old.py").read_bytes()

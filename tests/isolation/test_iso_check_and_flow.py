@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from testing_lib.checks.isolation import ISOLATION_CHECK, check_isolation
+from testing_lib.checks.order_isolation import ISOLATION_CHECK, check_isolation
 from testing_lib.config.target import load_target_config
 from testing_lib.isolation import IsolationReport
 from testing_lib.isolation.history import history_dir
@@ -55,7 +55,7 @@ def test_the_check_passes_a_suite_whose_order_does_not_matter(make_target: MakeT
 def test_the_nightly_flow_fails_saves_history_and_names_new_dependencies(
     make_target: MakeTarget,
 ) -> None:
-    from flows.isolation import nightly_isolation
+    from flows.nightly_isolation import nightly_isolation
 
     root = make_target()
     first = nightly_isolation(target=str(root), orders=2, seed=5, return_state=True)
@@ -88,7 +88,7 @@ def test_history_files_sort_in_the_order_they_were_written(tmp_path: Path) -> No
 
 def test_the_markdown_names_the_seed_each_dependency_and_its_replay() -> None:
     from testing_lib.isolation import OrderDependentTest, StateLeak
-    from testing_lib.isolation.rendering import isolation_markdown
+    from testing_lib.isolation.order_rendering import isolation_markdown
 
     report = IsolationReport(
         root="r",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from testing_lib.ci.validator import LAUNCHER
+from testing_lib.ci.ci_validator import LAUNCHER
 from testing_lib.runner import run_pytest
 from testing_lib.runner.runner import INJECT_DIR
 

@@ -99,7 +99,7 @@ def test_find_tests_counts_selected_files_whatever_their_name(tmp_path: Path) ->
 def test_the_nightly_flow_refuses_a_target_without_tests_before_its_lock(
     tmp_path: Path,
 ) -> None:
-    from flows.isolation import nightly_isolation
+    from flows.nightly_isolation import nightly_isolation
 
     write_tree(tmp_path, {"pyproject.toml": "[tool.remediation]\n", "tests/__init__.py": ""})
     before = listing(tmp_path)

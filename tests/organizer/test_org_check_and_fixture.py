@@ -60,7 +60,9 @@ def test_an_organized_suite_passes(make_project: MakeProject) -> None:
 
 def test_the_seed_fixture_audits_the_project_it_runs_in(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\n")
-    pytester.makeconftest("from testing_lib.organizer.fixtures import test_file_organizer\n")
+    pytester.makeconftest(
+        "from testing_lib.organizer.organizer_fixtures import test_file_organizer\n"
+    )
     pytester.makepyfile(
         test_uses_organizer="""
         def test_organizer(test_file_organizer):

@@ -7,7 +7,7 @@ import ast
 from testing_lib.organizer.audit import run_audit
 from testing_lib.organizer.collection_results import CollectedTest
 from testing_lib.organizer.duplicates import find_duplicates
-from testing_lib.organizer.fingerprint import leaf_similarity
+from testing_lib.organizer.function_fingerprint import leaf_similarity
 from testing_lib.organizer.scan import fingerprint
 from tests.organizer.conftest import MakeProject
 

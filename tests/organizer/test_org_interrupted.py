@@ -94,7 +94,8 @@ def kill_partway(root: Path, work: Path, where: str, count: int, flag: str = "--
                     )
                 time.sleep(0.02)
         finally:
-            os.kill(child.pid, signal.SIGKILL)
+            if child.poll() is None:  # else pytest.fail above says why it ended
+                os.kill(child.pid, signal.SIGKILL)
             child.wait()
     assert child.returncode == -signal.SIGKILL
 

@@ -48,7 +48,7 @@ def test_a_run_that_stored_nothing_has_no_data_and_the_older_run_is_not_judged(
 
     result = check_performance(load_target_config(root), run_id=THIS)
 
-    assert result.status is CheckStatus.WARNING
+    assert result.status is CheckStatus.NOT_JUDGED
     assert result.details.startswith("no performance data recorded for this run (")
     assert THIS in result.details
     assert OLD not in result.details
@@ -69,7 +69,7 @@ def test_the_phase_task_judges_its_own_gate_run_given_the_engine_run(
             run_id=THIS_ENGINE_RUN,
         )
 
-    assert result.status is CheckStatus.WARNING
+    assert result.status is CheckStatus.NOT_JUDGED
     assert result.details.startswith("no performance data recorded for this run")
     assert result.data["run_id"] == THIS
 
@@ -108,7 +108,7 @@ def test_an_unreadable_metrics_database_is_no_data_not_a_crash(make_target: Make
 
     result = check_performance(load_target_config(root), run_id=THIS)
 
-    assert result.status is CheckStatus.WARNING
+    assert result.status is CheckStatus.NOT_JUDGED
     assert result.details.startswith("no performance data recorded for this run (could not read")
 
 

@@ -43,10 +43,10 @@ def _store(root: Path, run_id: str, minute: int, ms: float) -> None:
     )
 
 
-def test_no_measured_run_is_a_warning_that_says_how_to_measure(make_target: MakeTarget) -> None:
+def test_no_measured_run_is_not_judged_and_says_how_to_measure(make_target: MakeTarget) -> None:
     result = PERFORMANCE_CHECK.run(load_target_config(make_target()))
 
-    assert result.status is CheckStatus.WARNING
+    assert result.status is CheckStatus.NOT_JUDGED
     assert "pytest --remediation-perf" in result.details
 
 

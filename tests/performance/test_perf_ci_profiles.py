@@ -173,7 +173,7 @@ def _local_non_loopback_address() -> str | None:
 def test_without_a_network_namespace_the_offline_profile_guards_the_sockets(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import testing_lib.ci.validator as validator_module
+    import testing_lib.ci.ci_validator as validator_module
 
     address = _local_non_loopback_address()
     if address is None:

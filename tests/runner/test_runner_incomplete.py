@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from testing_lib.config import PhaseConfig
-from testing_lib.gate import decide_gate
+from testing_lib.gate_decision import decide_gate
 from testing_lib.report import PhaseStatus
 from testing_lib.results import CollectionError, TestSuiteResult
 from testing_lib.runner import run_pytest

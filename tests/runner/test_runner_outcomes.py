@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from testing_lib.config.target import PhaseConfig
+from testing_lib.gate_decision import decide_gate
+from testing_lib.report import PhaseStatus
 from testing_lib.results import TestStatus, TestSuiteResult
 from testing_lib.runner import run_pytest
 
@@ -144,7 +147,9 @@ def test_a_marker_expression_selects_tests(pytester: pytest.Pytester) -> None:
     assert suite.collected == 1
 
 
-def test_uncollectable_modules_are_collection_errors(pytester: pytest.Pytester) -> None:
+def test_uncollectable_modules_are_collection_errors_and_hide_no_test(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(
         test_syntax="def test_x(:\n    pass\n",
         test_import="import no_such_module_anywhere\n\ndef test_y():\n    pass\n",
@@ -156,8 +161,13 @@ def test_uncollectable_modules_are_collection_errors(pytester: pytest.Pytester) 
     assert set(errors) == {"test_syntax.py", "test_import.py"}
     assert "SyntaxError" in errors["test_syntax.py"]
     assert "no_such_module_anywhere" in errors["test_import.py"]
-    assert suite.exit_code == 2
-    assert suite.total_tests == 0
+    assert [(r.test_name, r.status) for r in suite.results] == [
+        ("test_fine.py::test_z", TestStatus.PASSED)
+    ]
+    assert suite.exit_code == 1  # the errors still fail the run
+    status, reason = decide_gate("foundation", suite, PhaseConfig())
+    assert status is PhaseStatus.FAILED
+    assert reason.startswith("2 collection error(s)")
 
 
 def test_a_broken_conftest_is_a_usage_error_shown_in_the_log_tail(

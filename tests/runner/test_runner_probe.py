@@ -52,19 +52,6 @@ def test_an_interpreter_without_pytest_is_refused_with_the_fix(tmp_path: Path) -
     assert probe_interpreter(python).has_pytest is False
 
 
-def test_a_per_test_timeout_without_pytest_timeout_is_refused_with_the_fix(
-    tmp_path: Path,
-) -> None:
-    python = _venv_without_pytest(tmp_path / "venv")
-    (site_packages,) = (tmp_path / "venv" / "lib").glob("python3*/site-packages")
-    (site_packages / "pytest").mkdir()
-    (site_packages / "pytest" / "__init__.py").write_text('__version__ = "8.0.0"\n')
-
-    with pytest.raises(RunnerError, match="install pytest-timeout"):
-        run_pytest(cwd=tmp_path, selection=["."], python=python, test_timeout_s=5)
-    assert probe_interpreter(python).pytest_version == "8.0.0"
-
-
 def test_a_missing_working_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RunnerError, match="not a directory"):
         run_pytest(cwd=tmp_path / "missing", selection=["."])

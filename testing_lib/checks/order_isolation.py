@@ -3,7 +3,7 @@
 A bounded run of the isolation validator (default two orders: original and reversed, no
 cleaner search) over the phase's selection with the target's interpreter and test
 environment. Fails on order-dependent tests, naming each with its polluter and replay
-command; the nightly flow (`flows/isolation.py`) runs the deeper validation.
+command; the nightly flow (`flows/nightly_isolation.py`) runs the deeper validation.
 """
 
 from __future__ import annotations
@@ -63,6 +63,18 @@ def judge_isolation(report: IsolationReport) -> CheckResult:
             status=CheckStatus.FAILED,
             details=f"{len(report.order_dependent)} test(s) depend on test order "
             f"(score {report.isolation_score:.1f}, seed {report.seed}): {listed}",
+            data=data,
+        )
+    if not report.results:
+        return CheckResult(
+            name=NAME,
+            status=CheckStatus.NOT_JUDGED,
+            details="not judged: no test ran in any order"
+            + (
+                f" ({len(report.collection_errors)} module(s) did not collect)"
+                if report.collection_errors
+                else ""
+            ),
             data=data,
         )
     if report.collection_errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from testing_lib.isolation.models import LeakedState, StateLeak
+from testing_lib.isolation.order_models import LeakedState, StateLeak
 
 FIXES: Final[dict[LeakedState, str]] = {
     "env": "set environment variables with monkeypatch.setenv/delenv so pytest restores them",

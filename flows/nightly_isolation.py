@@ -28,8 +28,8 @@ from testing_lib.isolation.history import (
     previous_reports,
     save_isolation_report,
 )
+from testing_lib.isolation.order_rendering import isolation_markdown
 from testing_lib.isolation.preflight import find_tests
-from testing_lib.isolation.rendering import isolation_markdown
 from testing_lib.locking import target_lock
 from testing_lib.selection import Selection, resolve_isolation_selection
 

@@ -6,7 +6,7 @@ ids, so the CLI asks for lists (`tables=False`), which wrap instead.
 
 from __future__ import annotations
 
-from testing_lib.isolation.models import IsolationReport
+from testing_lib.isolation.order_models import IsolationReport
 
 
 def _cell(text: str) -> str:

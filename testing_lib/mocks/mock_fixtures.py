@@ -19,9 +19,9 @@ import pytest
 import pytest_asyncio
 
 from testing_lib.auth.tokens import AuthTestFixtures
-from testing_lib.mocks.factory import MockServiceFactory
 from testing_lib.mocks.network import NetworkGuard
 from testing_lib.mocks.openfda import OpenFDAMock
+from testing_lib.mocks.service_factory import MockServiceFactory
 from testing_lib.project_settings import project_settings
 
 _CALL_FAILED = pytest.StashKey[bool]()

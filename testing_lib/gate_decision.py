@@ -49,7 +49,8 @@ def decide_gate(
         kept = suite.total_tests
         return (
             PhaseStatus.ERRORED,
-            f"timed out after {phase.timeout_s:g}s{running}; {kept} test result(s) kept "
+            f"ran out of its time limit (timeout_s = {phase.timeout_s:g} s, checks included)"
+            f"{running}; {kept} test result(s) kept "
             "(raise timeout_s or set test_timeout_s for this phase)",
         )
     incomplete = _incomplete_run(suite)

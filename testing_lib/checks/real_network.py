@@ -78,7 +78,7 @@ def check_no_real_network(target: TargetConfig) -> CheckResult:
         )
     reason = not_run_reason(run)
     if reason:
-        return _result(CheckStatus.WARNING, f"not checked: {reason}", **data)
+        return _result(CheckStatus.NOT_JUDGED, f"not judged: {reason}", **data)
     return _result(
         CheckStatus.PASSED,
         f"{run.executed} tests ran with outbound connections refused except loopback; "

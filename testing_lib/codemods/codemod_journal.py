@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from testing_lib.codemods.plan import CodemodPlan
+from testing_lib.codemods.codemod_plan import CodemodPlan
 from testing_lib.storage import STATE_DIR, new_run_id
 
 JOURNAL = "journal.json"
