@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import _thread
+import signal
+import threading
+
 import psutil
 import pytest
 
@@ -97,21 +101,36 @@ def test_a_per_test_timeout_fails_only_the_hung_test(pytester: pytest.Pytester) 
 
 
 def test_an_interrupted_wait_stops_the_run_and_reraises(pytester: pytest.Pytester) -> None:
+    """Ctrl-C reaches the engine while a test runs: the run stops, the interrupt goes on."""
     pytester.makeini("[pytest]\n")
     pytester.makepyfile(
         test_interrupts="""
         import os
-        import signal
-        import time
+        import threading
 
-        def test_presses_ctrl_c_in_the_runner():
-            with open("pid.txt", "w") as out:
+        def test_waits_for_ctrl_c_in_the_runner():
+            with open("pid.tmp", "w") as out:
                 out.write(str(os.getpid()))
-            os.kill(os.getppid(), signal.SIGINT)
-            time.sleep(600)
+            os.rename("pid.tmp", "pid.txt")
+            threading.Event().wait()
         """
     )
-    with pytest.raises(KeyboardInterrupt):
-        run_pytest(cwd=pytester.path, selection=["test_interrupts.py"], timeout_s=600)
+    pid_file = pytester.path / "pid.txt"
+    started = threading.Event()
 
-    assert _gone(int((pytester.path / "pid.txt").read_text()))
+    def press_ctrl_c() -> None:  # in the engine's main thread, as a terminal's SIGINT is
+        while not pid_file.exists():
+            if started.wait(0.05):
+                return
+        _thread.interrupt_main(signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_pytest(cwd=pytester.path, selection=["test_interrupts.py"], timeout_s=120)
+    finally:
+        started.set()
+        presser.join()
+
+    assert _gone(int(pid_file.read_text()))
