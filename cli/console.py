@@ -3,7 +3,8 @@
 Exit codes, for every subcommand: 0 done (passed, nothing to do); 1 the verdict is
 negative (a gate failed or errored, an apply rolled back, files left alone, order-dependent
 tests found); 2 bad usage or configuration (one line naming the fix, nothing written);
-3 the target is busy (another run holds it).
+3 the target is busy (another run holds it); 128 + N stopped by signal N (130 Ctrl-C,
+143 SIGTERM): the run is saved as `stopped`, with every result so far.
 """
 
 from __future__ import annotations

@@ -5,21 +5,35 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cli.console import EXIT_BUSY, EXIT_NEGATIVE, EXIT_OK, error, out, usage_error
-from cli.signals import stop_on_signals
+from cli.signals import Stop, stop_on_signals
 from flows.defaults import EXAMPLE_TARGET
 from flows.prefect_env import configure_prefect_environment
 from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
+from testing_lib.report import RemediationReport
 from testing_lib.runner.progress import GateProgress, latest_results_file
+from testing_lib.storage import run_dir, save_report
 
-_STYLE = {"passed": "green", "failed": "red", "errored": "bold red", "not_run": "dim"}
+if TYPE_CHECKING:
+    from prefect import State
+
+    from testing_lib.config.target import TargetConfig
+
+_STYLE = {
+    "passed": "green",
+    "failed": "red",
+    "errored": "bold red",
+    "stopped": "yellow",
+    "not_run": "dim",
+}
 
 
 def _select_phases(phase: list[str], from_: str | None) -> list[PhaseName]:
@@ -48,10 +62,7 @@ def _watch(run_dir: Path, stop: threading.Event, status: object) -> None:
         status.update(tracker.line())  # type: ignore[attr-defined]
 
 
-def _table(report: object) -> Table:
-    from testing_lib.report import RemediationReport
-
-    assert isinstance(report, RemediationReport)
+def _table(report: RemediationReport) -> Table:
     table = Table(title=f"remediation of {report.target}", title_justify="left")
     for column in ("phase", "status", "passed", "failed", "skipped", "errors", "duration"):
         left = column in ("phase", "status")
@@ -79,10 +90,7 @@ def _table(report: object) -> Table:
     return table
 
 
-def _reasons(report: object) -> list[str]:
-    from testing_lib.report import RemediationReport
-
-    assert isinstance(report, RemediationReport)
+def _reasons(report: RemediationReport) -> list[str]:
     lines = []
     for phase in report.phases:
         lines.append(f"{phase.name}: {phase.reason}")
@@ -137,17 +145,64 @@ def run(
     if report is not None and report.is_dir():
         raise usage_error(f"--report {report} is a directory: give a file path")
 
+    from flows.outcomes import remediation_report_of
+    from flows.remediation import ordered_phases
+    from testing_lib.stopped_run import stopped_report
+    from testing_lib.storage import new_run_id
+
+    run_id = new_run_id()
+    started_at = datetime.now(UTC)
+    saved = threading.Event()
+
+    def save_stopped(stopped_by: Stop) -> RemediationReport:
+        outcome = stopped_report(
+            config.root,
+            run_id,
+            ordered_phases(selected),
+            started_at=started_at,
+            why=stopped_by.name,
+        )
+        _save(config.root, outcome, report)
+        saved.set()
+        return outcome
+
+    def on_deadline(stopped_by: Stop) -> None:  # the flow did not end in time: save and go
+        if not saved.is_set():
+            outcome = save_stopped(stopped_by)
+            error(f"stopped by {stopped_by.name}; report: {_saved_path(config.root, outcome)}")
+
+    signals = stop_on_signals(on_deadline)
+    try:
+        state = _run_flow(config, selected, python, run_id, reuse_passed)
+    except KeyboardInterrupt:
+        _print_outcome(save_stopped(signals), config.root)
+        out.file.flush()
+        signals.final(None)  # saved and said: exit now, not after Prefect's exit handlers
+    outcome = remediation_report_of(state.result(raise_on_failure=False))
+    if outcome is None:
+        error(f"the remediation flow crashed: {state.message}")
+        raise typer.Exit(EXIT_NEGATIVE)
+    _print_outcome(outcome, config.root)
+    if report is not None:
+        _write_report(outcome, report)
+    raise typer.Exit(EXIT_OK if outcome.passed else EXIT_NEGATIVE)
+
+
+def _run_flow(
+    config: TargetConfig,
+    selected: list[PhaseName],
+    python: str | None,
+    run_id: str,
+    reuse_passed: bool,
+) -> State[Any]:
+    """The full flow on Prefect's embedded server, under the target's lock, with progress."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from flows.outcomes import remediation_report_of
     from flows.prefect_env import start_embedded_server
     from flows.remediation import full_remediation
     from flows.run_config import run_config
     from testing_lib.locking import TargetBusyError, target_lock
-    from testing_lib.storage import new_run_id, run_dir
 
-    run_id = new_run_id()
-    stop_on_signals()
     stop = threading.Event()
     with ExitStack() as held:
         try:  # before Prefect starts: a busy target costs nothing
@@ -166,7 +221,7 @@ def run(
                     temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
                     run_config(config),
                 ):
-                    state = full_remediation(
+                    return full_remediation(
                         target=str(config.root),
                         phases=selected,
                         python=config.python if python else None,
@@ -178,16 +233,24 @@ def run(
                 stop.set()
                 watcher.join()
 
-    outcome = remediation_report_of(state.result(raise_on_failure=False))
-    if outcome is None:
-        error(f"the remediation flow crashed: {state.message}")
-        raise typer.Exit(EXIT_NEGATIVE)
+
+def _saved_path(root: Path, outcome: RemediationReport) -> Path:
+    return run_dir(root, outcome.run_id) / "report.json"
+
+
+def _save(root: Path, outcome: RemediationReport, report: Path | None) -> None:
+    save_report(root, outcome)
+    if report is not None:
+        _write_report(outcome, report)
+
+
+def _write_report(outcome: RemediationReport, report: Path) -> None:
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(outcome.model_dump_json(indent=2), encoding="utf-8")
+
+
+def _print_outcome(outcome: RemediationReport, root: Path) -> None:
     out.print(_table(outcome))
     for line in _reasons(outcome):
         out.print(Text(line), soft_wrap=True)
-    saved = run_dir(config.root, run_id) / "report.json"
-    out.print(Text(f"report: {saved}"), soft_wrap=True)
-    if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(outcome.model_dump_json(indent=2), encoding="utf-8")
-    raise typer.Exit(EXIT_OK if outcome.passed else EXIT_NEGATIVE)
+    out.print(Text(f"report: {_saved_path(root, outcome)}"), soft_wrap=True)

@@ -32,6 +32,7 @@ class PhaseStatus(StrEnum):
     FAILED = "failed"
     ERRORED = "errored"
     NOT_RUN = "not_run"
+    STOPPED = "stopped"  # the run was stopped (SIGTERM, Ctrl-C) while this phase ran
 
 
 class PhaseReport(BaseModel):
@@ -59,6 +60,7 @@ class RemediationReport(BaseModel):
     started_at: datetime
     finished_at: datetime | None = None
     phases: list[PhaseReport] = Field(default_factory=list)
+    stopped: str | None = None  # what stopped the run before it finished (e.g. "SIGTERM")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

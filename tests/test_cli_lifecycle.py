@@ -7,8 +7,10 @@ exiting), never on the machine's speed.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -181,4 +183,34 @@ def test_a_sigkilled_server_leaves_no_process_behind(
     assert any("pytest" in " ".join(p.cmdline()) for p in family)
     server.kill()
     server.wait(timeout=30)
+    assert_all_gone(family)
+
+
+def test_a_sigterm_is_final_the_run_is_saved_as_stopped_and_nothing_is_left(
+    tmp_path: Path, env: dict[str, str], processes: list[subprocess.Popen[bytes]]
+) -> None:
+    target = tmp_path / "target"
+    started = hanging_target(target)
+    saved = tmp_path / "out" / "report.json"
+    engine = start(
+        processes,
+        ["run", str(target), "--from", "foundation", "--report", str(saved)],
+        env,
+        tmp_path,
+    )
+    wait_for(started, engine)
+    family = psutil.Process(engine.pid).children(recursive=True)
+
+    engine.terminate()
+    _, err = engine.communicate(timeout=120)  # within seconds; the bound is for loaded machines
+
+    assert engine.returncode == 128 + signal.SIGTERM, err.decode()
+    report = json.loads(saved.read_text(encoding="utf-8"))
+    assert report["stopped"] == "SIGTERM"
+    phases = {p["name"]: p for p in report["phases"]}
+    assert phases["foundation"]["status"] == "stopped"
+    assert "while running tests/unit/test_hangs.py::test_hangs" in phases["foundation"]["reason"]
+    assert phases["final_validation"]["status"] == "not_run"
+    (run_report,) = (target / ".remediation" / "runs").glob("*/report.json")
+    assert json.loads(run_report.read_text(encoding="utf-8"))["stopped"] == "SIGTERM"
     assert_all_gone(family)

@@ -29,6 +29,7 @@ from testing_lib.runner.lineage import FAMILY_ENV, new_tag, run_token_env, tagge
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5  # how often descendants are recorded while the command runs
+SHUTDOWN_GRACE_S = 2.0  # SIGTERM to SIGKILL when the engine itself is stopping
 
 # Set when the whole process is going down (the CLI's SIGTERM/SIGHUP handler): every run,
 # in whichever thread it is waited on, stops its process family.
@@ -100,9 +101,10 @@ def run_in_process_group(
                 break
             except subprocess.TimeoutExpired:
                 continue
-    except BaseException:
+    except BaseException as exc:
         logger.warning("Interrupted while waiting for pid %d: stopping its processes", popen.pid)
-        _stop(family, popen, grace_s)
+        # not an error but an interrupt (Ctrl-C, a termination signal): the engine is going
+        _stop(family, popen, grace_s if isinstance(exc, Exception) else SHUTDOWN_GRACE_S)
         raise
     if timed_out:
         logger.warning(
@@ -158,7 +160,12 @@ class _Family:
 
 
 def _stop(family: _Family, popen: subprocess.Popen[bytes], grace_s: float) -> None:
-    """SIGTERM the family, SIGKILL what is left after `grace_s`, reap the direct child."""
+    """SIGTERM the family, SIGKILL what is left after `grace_s`, reap the direct child.
+
+    When the whole process is going down, the grace is at most `SHUTDOWN_GRACE_S`: a
+    stopped engine must be gone within seconds."""
+    if _shutdown.is_set():
+        grace_s = min(grace_s, SHUTDOWN_GRACE_S)
     family.record_descendants()
     targets = family.alive()
     family.signal(targets, signal.SIGTERM)
