@@ -13,7 +13,7 @@ PhaseName = Literal[
 
 PHASE_ORDER: Final[tuple[PhaseName, ...]] = get_args(PhaseName)
 
-# Default selections (see ARCHITECTURE.md). An empty list means "the whole suite":
+# Default selections (docs/architecture.md lists them). An empty list means "the whole suite":
 # pytest is called without paths, so the target's own `testpaths` decide.
 DEFAULT_PATHS: Final[dict[PhaseName, tuple[str, ...]]] = {
     "foundation": ("tests/unit",),
