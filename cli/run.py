@@ -144,6 +144,7 @@ def run(
         raise usage_error(str(exc)) from exc
     if report is not None and report.is_dir():
         raise usage_error(f"--report {report} is a directory: give a file path")
+    _require_runnable(config.python)
 
     from flows.outcomes import remediation_report_of
     from flows.remediation import ordered_phases
@@ -186,6 +187,17 @@ def run(
     if report is not None:
         _write_report(outcome, report)
     raise typer.Exit(EXIT_OK if outcome.passed else EXIT_NEGATIVE)
+
+
+def _require_runnable(python: str) -> None:
+    """Exit 2 before anything runs when the target's interpreter cannot run its tests."""
+    from testing_lib.exceptions import RunnerError
+    from testing_lib.runner.probe import require_pytest
+
+    try:
+        require_pytest(python)
+    except RunnerError as exc:
+        raise usage_error(str(exc)) from exc
 
 
 def _run_flow(

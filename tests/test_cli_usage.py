@@ -65,3 +65,18 @@ def test_selection_leaving_the_target_is_refused(make_target, capsys) -> None:
 
 def test_unknown_option_is_a_usage_error(make_target) -> None:
     assert main(["run", str(make_target()), "--frobnicate"]) == 2
+
+
+def test_an_interpreter_that_cannot_run_pytest_exits_2_before_any_run(
+    make_target, capsys, tmp_path: Path
+) -> None:
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "bare")
+    python = str(tmp_path / "bare" / "bin" / "python")
+    root = make_target()
+    before = snapshot(root)
+    assert main(["run", str(root), "--python", python]) == 2
+    err = capsys.readouterr().err.replace("\n", "")
+    assert "cannot import pytest: install pytest in that environment" in err
+    assert snapshot(root) == before
