@@ -6,8 +6,6 @@ this turns what the runs showed into the `IsolationReport`'s entries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from testing_lib.isolation.leaked_state import leak_advice, leaks_by_test
 from testing_lib.isolation.order_models import (
     IsolationReport,
@@ -18,7 +16,7 @@ from testing_lib.isolation.order_models import (
     StateLeak,
 )
 from testing_lib.isolation.orders import TestOrder
-from testing_lib.isolation.replay import replay_command
+from testing_lib.isolation.replay import Replayed, replay_command
 from testing_lib.isolation.suspects import FAILING, Suspect
 from testing_lib.isolation.worker import ForkedRun
 from testing_lib.results import TestStatus
@@ -39,65 +37,72 @@ def order_run(order: TestOrder, run: ForkedRun) -> OrderRun:
 
 def fill_report(
     report: IsolationReport,
-    rel: Callable[[str], str],
     ids: list[str],
     orders: list[TestOrder],
     runs: list[ForkedRun],
     suspects: list[Suspect],
     leaks: list[StateLeak],
-    confirmed: dict[str, bool],
+    confirmations: dict[str, Replayed],
 ) -> None:
     """Write the order-dependent tests, their pairs and every test's result into `report`.
 
-    `rel` makes a worker node id relative to the target root; `confirmed` holds each
-    replayed pair's outcome by its victim's (or brittle test's) node id.
+    Node ids are pytest's own (relative to its rootdir, `report.rootdir`). `confirmations`
+    holds each replayed pair's outcome by its victim's (or brittle test's) node id: a pair
+    whose replay did not reproduce twice goes to `report.unconfirmed` and its test does not
+    count as order dependent.
     """
     leaked = leaks_by_test(leaks)
     affected: dict[str, list[str]] = {}
+    dependent: set[str] = set()
     for suspect in suspects:
         if suspect.kind not in ("victim", "brittle"):
             if suspect.kind == "failing":
-                report.consistently_failing.append(rel(suspect.test))
+                report.consistently_failing.append(suspect.test)
             continue
         culprit = suspect.located.found if suspect.located else None
         cleaners = [suspect.cleaner.found] if suspect.cleaner and suspect.cleaner.found else []
         entry = OrderDependentTest(
-            test=rel(suspect.test),
+            test=suspect.test,
             kind="victim" if suspect.kind == "victim" else "brittle",
             failing_orders=suspect.failing,
             passing_orders=suspect.passing,
             message=suspect.message,
-            cleaners=[rel(c) for c in cleaners],
+            cleaners=cleaners,
             note=suspect.located.note if suspect.located else None,
         )
-        if culprit is not None:
-            assert suspect.located is not None
-            replay = replay_command(rel(culprit), rel(suspect.test))
-            entry.replay = replay
-            if suspect.kind == "victim":
-                entry.polluters = [rel(culprit)]
-            else:
-                entry.state_setters = [rel(culprit)]
-            affected.setdefault(culprit, []).append(rel(suspect.test))
-            report.pairs.append(
-                PolluterPair(
-                    victim=rel(suspect.test),
-                    polluter=rel(culprit),
-                    kind=entry.kind,
-                    replay_command=replay,
-                    cleaners=entry.cleaners,
-                    bisection_runs=suspect.located.runs,
-                    confirmed=confirmed.get(suspect.test),
-                    leaks=[
-                        leak.model_copy(update={"test": rel(leak.test)})
-                        for leak in leaked.get(culprit, [])
-                    ],
-                )
-            )
+        if culprit is None:
+            report.order_dependent.append(entry)
+            dependent.add(suspect.test)
+            continue
+        assert suspect.located is not None
+        replay = replay_command(culprit, suspect.test, report.rootdir, xdist=report.xdist)
+        replayed = confirmations.get(suspect.test)
+        pair = PolluterPair(
+            victim=suspect.test,
+            polluter=culprit,
+            kind=entry.kind,
+            replay_command=replay,
+            cleaners=entry.cleaners,
+            bisection_runs=suspect.located.runs,
+            confirmed=None if replayed is None else replayed.status == "confirmed",
+            confirmation=replayed.status if replayed else None,
+            evidence=replayed.evidence if replayed else None,
+            leaks=list(leaked.get(culprit, [])),
+        )
+        if replayed is not None and replayed.status != "confirmed":
+            report.unconfirmed.append(pair)
+            continue
+        entry.replay = replay
+        if suspect.kind == "victim":
+            entry.polluters = [culprit]
+        else:
+            entry.state_setters = [culprit]
+        affected.setdefault(culprit, []).append(suspect.test)
+        report.pairs.append(pair)
         report.order_dependent.append(entry)
+        dependent.add(suspect.test)
 
     by_test = {s.test: s for s in suspects}
-    dependent = {s.test for s in suspects if s.kind in ("victim", "brittle")}
     for nodeid in ids:
         outcomes = {
             order.name: run.outcomes[nodeid]
@@ -109,16 +114,24 @@ def fill_report(
         same = sum(1 for o in outcomes.values() if (o in FAILING) == (reference in FAILING))
         score = same / len(outcomes) if outcomes and reference is not None else 1.0
         own_leaks = leaked.get(nodeid, [])
+        counted = known if known and known.test in dependent else None
         report.results.append(
             IsolationTestResult(
-                test_name=rel(nodeid),
-                isolation_score=round(score, 4),
+                test_name=nodeid,
+                isolation_score=round(score, 4) if counted or not known else 1.0,
                 contamination_detected=bool(own_leaks) or nodeid in affected,
                 affected_tests=affected.get(nodeid, []),
-                recommendations=_advice(rel, known, own_leaks, affected.get(nodeid, []), leaked),
+                recommendations=_advice(
+                    counted,
+                    own_leaks,
+                    affected.get(nodeid, []),
+                    leaked,
+                    report.rootdir,
+                    report.xdist,
+                ),
                 outcomes=outcomes,
                 alone=known.alone if known else None,
-                kind=known.kind if known and known.kind else None,
+                kind=counted.kind if counted and counted.kind else None,
             )
         )
     ran = len([r for r in report.results if r.outcomes])
@@ -126,11 +139,12 @@ def fill_report(
 
 
 def _advice(
-    rel: Callable[[str], str],
     suspect: Suspect | None,
     own_leaks: list[StateLeak],
     affected: list[str],
     leaked: dict[str, list[StateLeak]],
+    rootdir: str,
+    xdist: bool,
 ) -> list[str]:
     advice: list[str] = []
     culprit = suspect.located.found if suspect and suspect.located else None
@@ -140,8 +154,9 @@ def _advice(
                 "no state the validator tracks"
             )
             advice.append(
-                f"passes alone, fails after {rel(culprit)} (which leaves: {left}): "
-                f"replay with `{replay_command(rel(culprit), rel(suspect.test))}`; make that "
+                f"passes alone, fails after {culprit} (which leaves: {left}): "
+                f"replay with `{replay_command(culprit, suspect.test, rootdir, xdist=xdist)}`; "
+                "make that "
                 "test undo its changes, or have this test set up the state it needs"
             )
         else:
@@ -150,7 +165,7 @@ def _advice(
     elif suspect and suspect.kind == "brittle":
         if culprit:
             advice.append(
-                f"fails alone, passes only after {rel(culprit)}: it relies on state that "
+                f"fails alone, passes only after {culprit}: it relies on state that "
                 "test creates; create it in a fixture of this test's own"
             )
         else:

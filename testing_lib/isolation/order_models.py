@@ -59,7 +59,9 @@ class PolluterPair(BaseModel):
     replay_command: str
     cleaners: list[str] = Field(default_factory=list)  # tests that, run between, undo it
     bisection_runs: int  # pytest executions spent locating `polluter`
-    confirmed: bool | None = None  # the replay command reproduced it in a new process
+    confirmed: bool | None = None  # True: the replay reproduced it twice in new processes
+    confirmation: Literal["confirmed", "flaky", "unconfirmed"] | None = None  # None: not replayed
+    evidence: str | None = None  # what the replays showed
     leaks: list[StateLeak] = Field(default_factory=list)  # what `polluter` left behind
 
 
@@ -119,6 +121,10 @@ class IsolationReport(BaseModel):
     started_at: datetime = Field(default_factory=_now)
     finished_at: datetime | None = None
     error: str | None = None  # validation could not finish (timeout, collection failed)
+    rootdir: str = "."  # pytest's rootdir relative to the target: node ids and replays use it
+    xdist: bool = False  # the target has pytest-xdist: replays pass -n 0
+    # pairs found by bisection whose replay did not reproduce twice: not order dependence
+    unconfirmed: list[PolluterPair] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -23,6 +23,11 @@ def isolation_markdown(report: IsolationReport, target: str, *, tables: bool = T
         f"- isolation score: **{report.isolation_score:.1f}** "
         f"(share of tests whose outcome does not depend on order)",
         f"- seed: `{report.seed}` (pass it again to replay these orders)",
+        *(
+            [f"- pytest's rootdir: `{report.rootdir}` (node ids and replays are relative to it)"]
+            if report.rootdir not in ("", ".")
+            else []
+        ),
         f"- orders: {', '.join(report.orders_run) or '-'}",
         f"- tests collected: {report.tests_collected}; collection errors: "
         f"{len(report.collection_errors)}",
@@ -39,22 +44,38 @@ def isolation_markdown(report: IsolationReport, target: str, *, tables: bool = T
         ]
     elif report.order_dependent:
         lines += ["", "## Order-dependent tests", ""]
+    confirmed = {p.victim for p in report.pairs if p.confirmed}
     for entry in report.order_dependent:
         cause = ", ".join(f"`{c}`" for c in entry.polluters or entry.state_setters)
         cleaners = ", ".join(f"`{c}`" for c in entry.cleaners)
+        kind = f"{entry.kind}, confirmed" if entry.test in confirmed else entry.kind
         if tables:
             lines.append(
-                f"| `{_cell(entry.test)}` | {entry.kind} | "
+                f"| `{_cell(entry.test)}` | {kind} | "
                 f"{cause or _cell(entry.note or '-')} | {cleaners or '-'} | "
                 f"`{_cell(entry.replay or '-')}` |"
             )
         else:
             lines.append(
-                f"- `{entry.test}` ({entry.kind}): "
+                f"- `{entry.test}` ({kind}): "
                 + (f"after {cause}" if cause else (entry.note or "no single cause found"))
                 + (f"; cleaned by {cleaners}" if cleaners else "")
                 + (f"; replay `{entry.replay}`" if entry.replay else "")
             )
+    if report.unconfirmed:
+        lines += [
+            "",
+            "## Unconfirmed (not counted as order dependence)",
+            "",
+            "Bisection named these pairs, but their replay in new pytest processes did not "
+            "reproduce them every time:",
+            "",
+        ]
+        lines += [
+            f"- `{pair.victim}` after `{pair.polluter}` ({pair.confirmation}): "
+            f"{pair.evidence}; try `{pair.replay_command}`"
+            for pair in report.unconfirmed
+        ]
     if report.leaks:
         lines += ["", "## State left behind", ""]
         if tables:

@@ -15,6 +15,7 @@ from typing import Literal
 
 from testing_lib.isolation.locate import Located
 from testing_lib.isolation.orders import TestOrder
+from testing_lib.isolation.replay import Replayed
 from testing_lib.isolation.worker import ForkedRun
 from testing_lib.results import TestStatus
 
@@ -33,7 +34,7 @@ class Suspect:
     located: Located | None = None
     cleaner: Located | None = None
     message: str | None = None
-    replayed: Future[bool | None] | None = None  # the replay command in a new process
+    replayed: Future[Replayed] | None = None  # the replay command in new processes
 
 
 def find_suspects(

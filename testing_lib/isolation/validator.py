@@ -22,8 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TypeVar
 
 from testing_lib.exceptions import RunnerError
@@ -31,9 +30,10 @@ from testing_lib.isolation.findings import fill_report, order_run
 from testing_lib.isolation.locate import find_cleaner, find_polluter, find_state_setter
 from testing_lib.isolation.order_models import IsolationReport, IsolationTestResult
 from testing_lib.isolation.orders import TestOrder, build_orders
-from testing_lib.isolation.replay import replay_command, replay_pair
+from testing_lib.isolation.replay import Replayed, confirm_pair, replay_command
 from testing_lib.isolation.suspects import Suspect, classify, find_suspects
 from testing_lib.isolation.worker import ForkedRun, ForkWorker
+from testing_lib.runner.probe import probe_interpreter
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,8 @@ class TestIsolationValidator:
     def _validate(self, worker: ForkWorker, report: IsolationReport) -> None:
         assert worker.info is not None
         rootdir = worker.info.rootdir
+        report.rootdir = Path(os.path.relpath(rootdir, self.root)).as_posix()
+        report.xdist = probe_interpreter(self.python).has_pytest_xdist
         orders = build_orders(worker.info.ids, self.orders, self.seed)
         report.orders_run = [order.name for order in orders]
 
@@ -184,9 +186,7 @@ class TestIsolationValidator:
         runs = self._map(run_order, orders)
         report.runs = [order_run(order, run) for order, run in zip(orders, runs, strict=True)]
         leaks = runs[0].leaks if self.explain else []
-        report.leaks = [
-            leak.model_copy(update={"test": self._id(rootdir, leak.test)}) for leak in leaks
-        ]
+        report.leaks = list(leaks)
 
         suspects = find_suspects(orders, runs, self.max_suspects)
         alone_runs = self._map(lambda s: worker.run([s.test]), suspects)
@@ -227,36 +227,26 @@ class TestIsolationValidator:
 
         with ThreadPoolExecutor(max_workers=self.jobs) as replays:
             self._map(locate, [s for s in suspects if s.kind in ("victim", "brittle")])
-            confirmed: dict[str, bool] = {}
+            confirmations: dict[str, Replayed] = {}
             for suspect in suspects:
                 if suspect.replayed is not None:
-                    outcome = suspect.replayed.result()
-                    report.pytest_executions += 1
-                    report.processes_started += 1
-                    if outcome is not None:
-                        confirmed[suspect.test] = outcome
-        rel = partial(self._id, rootdir)
-        fill_report(report, rel, worker.info.ids, orders, runs, suspects, leaks, confirmed)
+                    replayed = suspect.replayed.result()
+                    report.pytest_executions += replayed.runs
+                    report.processes_started += replayed.runs
+                    confirmations[suspect.test] = replayed
+        fill_report(report, worker.info.ids, orders, runs, suspects, leaks, confirmations)
 
-    def _id(self, rootdir: str, nodeid: str) -> str:
-        """A worker node id (relative to pytest's rootdir) made relative to the target root."""
-        path, sep, rest = nodeid.partition("::")
-        try:
-            relative = Path(rootdir, path).resolve().relative_to(self.root)
-        except ValueError:
-            return nodeid
-        return f"{PurePosixPath(relative.as_posix())}{sep}{rest}"
-
-    def _replay(self, rootdir: str, suspect: Suspect) -> bool | None:
-        """Run the pair's replay command in a new pytest process: did it reproduce?"""
+    def _replay(self, rootdir: str, suspect: Suspect) -> Replayed:
+        """Replay the pair from pytest's rootdir, in new pytest processes."""
         assert suspect.located is not None
         assert suspect.located.found is not None
-        return replay_pair(
-            self._id(rootdir, suspect.located.found),
-            self._id(rootdir, suspect.test),
+        return confirm_pair(
+            suspect.located.found,
+            suspect.test,
             victim=suspect.kind == "victim",
-            root=self.root,
+            cwd=Path(rootdir),
             python=self.python,
+            xdist=probe_interpreter(self.python).has_pytest_xdist,
             extra_args=self.extra_args,
             timeout_s=self.timeout_s,
             env=self.env,

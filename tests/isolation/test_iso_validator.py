@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from testing_lib.isolation import IsolationReport, TestIsolationValidator, build_orders
+from testing_lib.isolation.replay import REPLAYS
 from testing_lib.runner import probe_interpreter
 
 from .conftest import MakeSuite
@@ -201,9 +202,11 @@ def test_bisection_stays_within_log2_n_plus_3_runs_per_victim(planted: Isolation
 
 
 def test_each_replay_command_reproduces_in_a_new_pytest_process(planted: IsolationReport) -> None:
+    assert [p.confirmation for p in planted.pairs] == ["confirmed"] * len(planted.pairs)
     assert [p.confirmed for p in planted.pairs] == [True] * len(planted.pairs)
+    assert planted.unconfirmed == []
     assert all(p.replay_command.startswith("pytest -p no:randomly ") for p in planted.pairs)
-    assert planted.processes_started == 1 + len(planted.pairs)
+    assert planted.processes_started == 1 + REPLAYS * len(planted.pairs)
     assert planted.pytest_executions > planted.processes_started
 
 

@@ -1,0 +1,81 @@
+"""Pairs are facts only once replayed; node ids and replays are pytest's, from its rootdir."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from testing_lib.isolation import TestIsolationValidator
+from testing_lib.isolation.order_rendering import isolation_markdown
+from tests.isolation.conftest import MakeSuite
+
+CACHE_SUITE = {
+    "test_cache.py": """
+        CACHE = {}
+
+        def test_reads_an_empty_cache():
+            assert CACHE == {}
+
+        def test_warms_the_cache():
+            CACHE["user"] = 1
+    """,
+}
+
+
+def test_with_pytest_ini_below_the_root_ids_and_replays_are_pytests_own(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    tests = root / "tests"
+    (tests / "nodes").mkdir(parents=True)
+    (tests / "pytest.ini").write_text("[pytest]\ntestpaths = nodes\n", encoding="utf-8")
+    (root / "pyproject.toml").write_text("[project]\nname = 'p'\n", encoding="utf-8")
+    for name, body in CACHE_SUITE.items():
+        (tests / "nodes" / name).write_text(textwrap.dedent(body), encoding="utf-8")
+
+    report = TestIsolationValidator(root, orders=2, seed=1).validate_isolation(["tests"])
+
+    assert report.error is None
+    assert report.rootdir == "tests"
+    (pair,) = report.pairs
+    assert pair.victim == "nodes/test_cache.py::test_reads_an_empty_cache"
+    assert pair.polluter == "nodes/test_cache.py::test_warms_the_cache"
+    assert pair.confirmation == "confirmed"
+    assert pair.replay_command.startswith("cd tests && pytest -p no:randomly ")
+    assert "(victim, confirmed)" in isolation_markdown(report, "p", tables=False)
+
+
+def test_a_pair_whose_replay_does_not_reproduce_is_reported_apart_and_not_counted(
+    make_suite: MakeSuite,
+) -> None:
+    # The victim fails after the polluter only inside the validator's worker (its socket
+    # variable is set there), never in a fresh pytest process: bisection names the pair,
+    # the replay cannot confirm it.
+    root = make_suite(
+        {
+            "test_worker_only.py": """
+                import os
+
+                TOUCHED = []
+
+                def test_reads():
+                    in_worker = "REMEDIATION_WORKER_SOCKET" in os.environ
+                    assert not (TOUCHED and in_worker)
+
+                def test_touches():
+                    TOUCHED.append(1)
+            """,
+        }
+    )
+
+    report = TestIsolationValidator(root, orders=2, seed=1).validate_isolation()
+
+    assert report.error is None
+    assert report.order_dependent == []
+    assert report.pairs == []
+    (pair,) = report.unconfirmed
+    assert pair.victim == "test_worker_only.py::test_reads"
+    assert pair.confirmation == "unconfirmed"
+    assert pair.evidence is not None
+    assert "did not reproduce: test_worker_only.py::test_reads passed after" in pair.evidence
+    assert report.isolation_score == 100.0
+    assert report.passed
+    assert "## Unconfirmed (not counted as order dependence)" in isolation_markdown(report, "x")
