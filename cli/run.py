@@ -21,12 +21,14 @@ from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
 from testing_lib.report import RemediationReport
 from testing_lib.runner.progress import GateProgress, latest_results_file
 from testing_lib.storage import run_dir, save_report
+from testing_lib.triage import Triage, render_lines
 
 if TYPE_CHECKING:
     from prefect import State
 
     from testing_lib.config.target import TargetConfig
 
+TRIAGE_LINES = 4  # failure groups printed under each phase; all are in the JSON report
 _STYLE = {
     "passed": "green",
     "failed": "red",
@@ -94,6 +96,9 @@ def _reasons(report: RemediationReport) -> list[str]:
     lines = []
     for phase in report.phases:
         lines.append(f"{phase.name}: {phase.reason}")
+        lines += [
+            f"  {line}" for line in render_lines(Triage(groups=phase.triage), limit=TRIAGE_LINES)
+        ]
         lines += [f"{phase.name}: warning: {warning}" for warning in phase.warnings]
     return lines
 

@@ -37,6 +37,7 @@ from testing_lib.storage import (
     save_phase_report,
     save_report,
 )
+from testing_lib.triage import triage
 
 # The share of a phase's time limit the checks before its gate may use; the gate, whose
 # verdict decides the phase, always gets the rest.
@@ -182,6 +183,7 @@ def _limited_phase(
         status=status,
         reason=reason,
         suite=suite,
+        triage=triage(suite).groups if suite is not None else [],
         checks=checks,
         started_at=started,
         finished_at=datetime.now(UTC),

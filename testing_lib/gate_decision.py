@@ -65,7 +65,13 @@ def decide_gate(
     if suite.collection_errors:
         count = len(suite.collection_errors)
         first = collection_error_line(suite.collection_errors[0])
-        return PhaseStatus.FAILED, f"{count} collection error(s), first: {first}"
+        ran = (
+            f"; of the tests that collected, {suite.passed_tests} passed, "
+            f"{suite.failed_tests} failed, {suite.error_tests} errored"
+            if suite.executed_tests
+            else "; no test collected"
+        )
+        return PhaseStatus.FAILED, f"{count} collection error(s), first: {first}{ran}"
     if incomplete is not None:
         return PhaseStatus.ERRORED, incomplete
     if suite.executed_tests == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from testing_lib.report import PhaseReport, RemediationReport
 from testing_lib.results import TestStatus
+from testing_lib.triage import Triage, render_markdown
 
 
 def _first_line(text: str | None) -> str:
@@ -39,6 +40,12 @@ def phase_markdown(report: PhaseReport, target: str) -> str:
         f"**Gate:** {report.reason}",
         "",
     ]
+    if report.triage:
+        lines += [
+            "## Failures by kind",
+            "",
+            render_markdown(Triage(groups=report.triage)),
+        ]
     if report.checks:
         lines += ["## Checks", "", "| check | status | details |", "| --- | --- | --- |"]
         lines += [f"| {c.name} | {c.status.value} | {c.details} |" for c in report.checks]

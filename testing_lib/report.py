@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from testing_lib.config.phases import PhaseName
 from testing_lib.results import TestSuiteResult
+from testing_lib.triage import TriageGroup
 
 
 class CheckStatus(StrEnum):
@@ -45,6 +46,7 @@ class PhaseReport(BaseModel):
     finished_at: datetime | None = None
     reused: bool = False  # taken from an earlier passing run on the same content
     warnings: list[str] = Field(default_factory=list)  # what the verdict may not cover
+    triage: list[TriageGroup] = Field(default_factory=list)  # the gate's failures by kind
 
     @computed_field  # type: ignore[prop-decorator]
     @property

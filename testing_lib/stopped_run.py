@@ -20,6 +20,7 @@ from testing_lib.report import PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestResult, TestSuiteResult
 from testing_lib.runner.events import read_events
 from testing_lib.storage import phase_dir
+from testing_lib.triage import triage
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ def stopped_report(
                     status=PhaseStatus.STOPPED,
                     reason=f"stopped by {why}{during}; {kept} test result(s) kept",
                     suite=suite,
+                    triage=triage(suite).groups if suite is not None else [],
                 )
             )
     return report

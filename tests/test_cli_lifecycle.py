@@ -150,8 +150,9 @@ def test_two_runs_from_one_folder_share_prefect_state_and_print_only_their_verdi
     reasons = [line for line in lines if line.startswith("foundation:")]
     assert reasons == [
         "foundation: 1 collection error(s), first: tests/unit/test_broken.py:4: "
-        "SyntaxError: invalid syntax"
+        "SyntaxError: invalid syntax; of the tests that collected, 1 passed, 0 failed, 0 errored"
     ]
+    assert "  1 × syntax error — fix the source the traceback names" in broken_out.decode()
     assert lines[-1].startswith("report: ")
 
 
