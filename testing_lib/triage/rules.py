@@ -136,6 +136,7 @@ RULES: tuple[Rule, ...] = (
         title="test reached the real network",
         patterns=_compile(
             r"(?P<key>api\.fda\.gov)",
+            r"un-mocked outbound network access in a test: \S+ https?://(?P<key>[^/:\s]+)",
             r"NetworkBlockedError: remediation: \S+ \[?(?P<key>[^\s\]]+?)\]?:\S+ refused",
             r"Socket(?:Connect)?BlockedError\b(?:.*?with host \"(?P<key>[^\"]+)\")?",
             r"Failed to resolve '(?P<key>[^']+)'",

@@ -200,3 +200,11 @@ def test_evidence_is_the_headline_then_the_traceback_exception_lines() -> None:
 def test_a_failure_without_message_is_read_from_its_traceback() -> None:
     rule, key = classify(None, "x.py:1: in <module>\nE   ModuleNotFoundError: No module named 'y'")
     assert (rule.kind, key) == ("missing_module", "y")
+
+
+def test_the_plugins_network_guard_is_real_network() -> None:
+    rule, key = classify(
+        "testing_lib.mocks.network.UnmockedRequestError: un-mocked outbound network access "
+        "in a test: GET https://api.fda.gov/device/510k.json?search=DQY; mock it"
+    )
+    assert (rule.kind, key) == ("real_network", "api.fda.gov")

@@ -1,0 +1,10 @@
+# Sickness: async tests, and no async plugin is registered.
+from app.pricing import price_with_tax
+
+
+async def test_async_tax():
+    assert price_with_tax(100) == 120
+
+
+async def test_async_zero():
+    assert price_with_tax(0) == 0
