@@ -3,8 +3,9 @@
 Under the test root: test modules in `<category>/<area>/` (`performance/` is flat; no area
 when nothing points at one), files whose every test copies another file's in
 `quarantine/`, helpers in `fixtures/` (without a `test_` prefix); scripts posing as tests
-in `scripts/` at the root. Files already in their category's folder, conftest files and
-files that cannot be parsed stay.
+in `scripts/` at the root. Application code is never moved: a non-test module outside the
+test root (one that merely shares a folder with a test module) stays where it is. Files
+already in their category's folder, conftest files and files that cannot be parsed stay.
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ def intent_for(info: TestFileInfo, test_root: str, python_files: list[str]) -> I
         return keep
     if info.kind == "conftest":
         keep.reason = "conftest.py stays with the folder it configures"
+        return keep
+    if info.kind in ("script", "helper") and not is_under(path, test_root):
+        keep.reason = (
+            f"application code beside a test module, outside {test_root}/: the organizer "
+            "moves only tests, never the code they test"
+            + (
+                " (it runs code on import: move it out of the way by hand)"
+                if info.kind == "script"
+                else ""
+            )
+        )
         return keep
     if info.kind == "script":
         return Intent(

@@ -186,3 +186,29 @@ def test_copies_are_quarantined_and_scripts_leave_the_tests(make_project: MakePr
     )
     assert moves["tests/test_seed.py"] == ("move", "scripts/seed.py")
     assert "tests/test_calc.py" in moves  # the original moves to the layout, not away
+
+
+def test_application_code_beside_a_test_module_is_never_moved(make_project: MakeProject) -> None:
+    root = make_project(
+        {
+            "database/__init__.py": "",
+            "database/config.py": "URL = 'sqlite://'\n",
+            "database/connection.py": "from database.config import URL\n\ndef url():\n"
+            "    return URL\n",
+            "database/seeder.py": "if __name__ == '__main__':\n    print('seeding')\n",
+            "database/test_connection.py": "from database.connection import url\n\n"
+            "def test_url():\n    assert url() == 'sqlite://'\n",
+            "database/test_arithmetic.py": "def test_sum():\n    assert 1 + 1 == 2\n",
+            "main.py": "from database.connection import url\n",
+            "tests/unit/test_ok.py": "def test_ok():\n    assert True\n",
+        }
+    )
+    plan = _plan(root)
+
+    moved = _moves(plan)
+    assert set(moved) == {"database/test_arithmetic.py"}  # only a test that can move
+    assert "could not import it" in _entry(plan, "database/test_connection.py").reason
+    for kept in ("database/config.py", "database/connection.py", "database/seeder.py"):
+        entry = _entry(plan, kept)
+        assert entry.action == "keep"
+        assert "the organizer moves only tests" in entry.reason
