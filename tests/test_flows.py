@@ -329,3 +329,22 @@ def test_a_sharded_gate_reports_the_same_results_as_an_unsharded_one(make_target
     shard_files = sorted(run.glob("foundation/shard-*/results.jsonl"))
     assert len(shard_files) == 3
     assert all(f.read_text().count('"event": "result"') > 0 for f in shard_files)
+
+
+def test_a_phase_that_runs_out_of_its_time_limit_errors_with_what_finished(make_target) -> None:
+    root = make_target(
+        {
+            "tests/unit/test_zz_stuck.py": "import signal, time\n\ndef test_stuck():\n"
+            "    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    time.sleep(600)\n",
+        },
+        pyproject="[tool.remediation.phases.foundation]\ntimeout_s = 8\n",
+    )
+    state = run_phase(target=str(root), phase="foundation", return_state=True)
+    report = unwrap(state.result(raise_on_failure=False))
+
+    assert report.status is PhaseStatus.ERRORED
+    assert "ran out of its time limit (timeout_s = 8 s, checks included)" in report.reason
+    assert "while running tests/unit/test_zz_stuck.py::test_stuck" in report.reason
+    assert report.suite.passed_tests >= 1  # what finished is kept
+    assert report.duration_s is not None
+    assert report.duration_s < 8 + 30
