@@ -76,6 +76,18 @@ def isolation(
     python: Annotated[
         str | None, typer.Option(help="Interpreter for the suite (default: config, else this).")
     ] = None,
+    victim: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--victim",
+            help="A test known to fail in some order (repeatable): skip detection, locate "
+            "its polluter.",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Forked runs at a time (default: the CPUs)."),
+    ] = None,
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
     from testing_lib.isolation import validate_isolation
@@ -95,7 +107,13 @@ def isolation(
         err.print(Text.assemble(("warning: ", "bold yellow"), found.warning), soft_wrap=True)
     with target_lock(suite.root), out.status(f"running {suite.name} in {orders} orders"):
         report = validate_isolation(
-            root=suite.root, python=suite.python, orders=orders, seed=seed, env=suite.env
+            root=suite.root,
+            python=suite.python,
+            orders=orders,
+            seed=seed,
+            env=suite.env,
+            jobs=jobs,
+            victims=victim or (),
         )
     out.print(Markdown(isolation_markdown(report, suite.name, tables=False)))
     if json_path is not None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-OrderKind = Literal["original", "reversed", "module-shuffle", "global-shuffle"]
+OrderKind = Literal["original", "reversed", "module-shuffle", "global-shuffle", "given"]
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import TypeVar
 
 from testing_lib.exceptions import RunnerError
 from testing_lib.isolation.findings import fill_report, order_run
+from testing_lib.isolation.known_victims import locate_known_victim, resolve_victim
 from testing_lib.isolation.locate import find_cleaner, find_polluter, find_state_setter
 from testing_lib.isolation.order_models import IsolationReport, IsolationTestResult
 from testing_lib.isolation.orders import TestOrder, build_orders
@@ -72,6 +73,7 @@ class TestIsolationValidator:
         find_cleaners: bool = True,
         explain: bool = True,
         max_suspects: int = 200,
+        victims: Sequence[str] = (),
     ) -> None:
         if orders < 1:
             raise ValueError("orders must be at least 1 (the original order)")
@@ -87,6 +89,7 @@ class TestIsolationValidator:
         self.find_cleaners = find_cleaners
         self.explain = explain
         self.max_suspects = max_suspects
+        self.victims = list(victims)  # known failing tests: locate only, no detection
         self.report: IsolationReport | None = None
 
     # -- per-test questions, answered from the last report -------------------------------
@@ -177,6 +180,9 @@ class TestIsolationValidator:
         rootdir = worker.info.rootdir
         report.rootdir = Path(os.path.relpath(rootdir, self.root)).as_posix()
         report.xdist = probe_interpreter(self.python).has_pytest_xdist
+        if self.victims:
+            self._locate_victims(worker, report)
+            return
         orders = build_orders(worker.info.ids, self.orders, self.seed)
         report.orders_run = [order.name for order in orders]
 
@@ -236,6 +242,28 @@ class TestIsolationValidator:
                     confirmations[suspect.test] = replayed
         fill_report(report, worker.info.ids, orders, runs, suspects, leaks, confirmations)
 
+    def _locate_victims(self, worker: ForkWorker, report: IsolationReport) -> None:
+        """Locate the polluter of each known victim; no detection in several orders."""
+        assert worker.info is not None
+        ids = worker.info.ids
+        victims = [resolve_victim(v, ids, report.rootdir) for v in self.victims]
+        located = self._map(lambda v: locate_known_victim(worker, v, ids), victims)
+        orders = [order for order, _, _ in located]
+        runs = [run for _, run, _ in located]
+        suspects = [suspect for _, _, suspect in located]
+        report.orders_run = [o.name for o in orders[:1]]
+        confirmations: dict[str, Replayed] = {}
+        if self.confirm:
+            for suspect in suspects:
+                if suspect.located and suspect.located.found:
+                    replayed = self._replay(worker.info.rootdir, suspect)
+                    report.pytest_executions += replayed.runs
+                    report.processes_started += replayed.runs
+                    confirmations[suspect.test] = replayed
+        fill_report(
+            report, ids, orders[:1], runs[:1], [s for s in suspects if s.kind], [], confirmations
+        )
+
     def _replay(self, rootdir: str, suspect: Suspect) -> Replayed:
         """Replay the pair from pytest's rootdir, in new pytest processes."""
         assert suspect.located is not None
@@ -267,6 +295,7 @@ def validate_isolation(
     confirm: bool = True,
     find_cleaners: bool = True,
     explain: bool = True,
+    victims: Sequence[str] = (),
 ) -> IsolationReport:
     """Run `selection` of the target at `root` in `orders` orders with its own interpreter
     and report order-dependent tests, their polluters or state-setters, and leaked state."""
@@ -282,6 +311,7 @@ def validate_isolation(
         confirm=confirm,
         find_cleaners=find_cleaners,
         explain=explain,
+        victims=victims,
     )
     return validator.validate_isolation(selection)
 

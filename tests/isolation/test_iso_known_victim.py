@@ -1,0 +1,50 @@
+"""`--victim`: locate the polluter of a known failing test, without detection."""
+
+from __future__ import annotations
+
+from cli.main import main
+from testing_lib.isolation import TestIsolationValidator
+from tests.isolation.conftest import MakeSuite
+
+SUITE = {
+    "test_settings.py": """
+        class Settings:
+            debug = False
+
+        def test_reads_debug():
+            assert Settings.debug is False
+
+        def test_unrelated():
+            assert True
+
+        def test_turns_debug_on():
+            Settings.debug = True
+
+        def test_also_unrelated():
+            assert 1
+    """,
+}
+
+
+def test_the_polluter_of_a_known_victim_is_located_and_confirmed(make_suite: MakeSuite) -> None:
+    root = make_suite(SUITE)
+
+    report = TestIsolationValidator(
+        root, victims=["test_settings.py::test_reads_debug"]
+    ).validate_isolation()
+
+    assert report.error is None
+    (pair,) = report.pairs
+    assert (pair.victim, pair.polluter) == (
+        "test_settings.py::test_reads_debug",
+        "test_settings.py::test_turns_debug_on",
+    )
+    assert pair.confirmation == "confirmed"
+    assert report.orders_run == ["given"]
+
+
+def test_a_victim_pytest_did_not_collect_is_an_error_naming_it(make_suite, capsys) -> None:
+    root = make_suite(SUITE)
+    assert main(["isolation", str(root), "--victim", "test_settings.py::test_nope"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--victim test_settings.py::test_nope: pytest did not collect that test" in out
