@@ -147,3 +147,13 @@ def test_no_two_modules_share_a_file_name() -> None:
                 seen.setdefault(path.name, []).append(path.relative_to(ROOT))
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
 
+
+
+def test_no_module_is_over_450_lines() -> None:
+    long = {}
+    for top in ("cli", "deployments", "flows", "tasks", "testing_lib", "benchmarks"):
+        for path in Path(ROOT, top).rglob("*.py"):
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > 450:
+                long[str(path.relative_to(ROOT))] = lines
+    assert long == {}

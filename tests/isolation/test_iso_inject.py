@@ -14,6 +14,8 @@ from testing_lib.runner.runner import INJECT_DIR
 
 INJECTED = [
     INJECT_DIR / "remediation_order.py",
+    INJECT_DIR / "remediation_order_leaks.py",
+    INJECT_DIR / "remediation_timeout.py",
     INJECT_DIR / "remediation_profile.py",
     LAUNCHER,
 ]
@@ -32,13 +34,15 @@ def _top_level_imports(tree: ast.AST) -> set[str]:
 
 
 @pytest.mark.parametrize("path", INJECTED, ids=lambda p: p.name)
-def test_an_injected_module_imports_only_the_standard_library_and_pytest(path: Path) -> None:
+def test_an_injected_module_imports_only_the_standard_library_pytest_and_its_siblings(path: Path) -> None:
     tree = ast.parse(path.read_text())
 
     foreign = {
         name
         for name in _top_level_imports(tree)
-        if name not in sys.stdlib_module_names and name not in {"pytest", "_pytest"}
+        if name not in sys.stdlib_module_names
+        and name not in {"pytest", "_pytest"}
+        and name not in {sibling.stem for sibling in INJECTED}  # its own parts, by name
     }
 
     assert foreign == set()
