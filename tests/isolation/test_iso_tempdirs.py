@@ -98,3 +98,33 @@ def test_the_scratch_folder_is_removed_when_stopping_the_worker_raises(
         TestIsolationValidator(make_suite(SUITE), orders=1, seed=1).validate_isolation()
 
     assert _left(temp_root) == []
+
+
+def test_each_forked_run_gets_its_own_temp_folder(make_suite: MakeSuite, tmp_path: Path) -> None:
+    """Tests that delete and re-create one fixed folder under the temp dir never see
+    another run's: every forked run has a private TMPDIR, and tmp_path follows it."""
+    record = tmp_path / "seen.txt"
+    test = """
+        import os, shutil, tempfile
+
+        def test_{n}(tmp_path):
+            fixed = os.path.join(tempfile.gettempdir(), "fixed_scratch")
+            shutil.rmtree(fixed, ignore_errors=True)
+            os.makedirs(fixed)
+            with open({record!r}, "a") as out:
+                out.write(tempfile.gettempdir() + " " + str(tmp_path) + "\\n")
+    """
+    root = make_suite(
+        {f"tests/test_{n}.py": test.format(n=n, record=str(record)) for n in range(6)}
+    )
+
+    report = TestIsolationValidator(root, orders=2, seed=1, jobs=2).validate_isolation()
+
+    assert report.error is None
+    assert report.order_dependent == []
+    assert report.unconfirmed == []
+    seen = [line.split() for line in record.read_text().splitlines()]
+    temp_dirs = {temp for temp, _ in seen}
+    assert len(temp_dirs) >= 2  # one per forked run
+    assert all(temp.endswith(".jsonl.tmp") for temp in temp_dirs)
+    assert all(any(path.startswith(temp) for temp in temp_dirs) for _, path in seen)

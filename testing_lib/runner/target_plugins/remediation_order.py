@@ -40,6 +40,7 @@ import select
 import signal
 import socket
 import sys
+import tempfile
 import time
 import traceback
 from typing import Any
@@ -356,6 +357,23 @@ def _fresh_capture(config: pytest.Config) -> None:
     capman.start_global_capturing()
 
 
+def _private_tmp(config: pytest.Config, results: str) -> None:
+    """Give this child a temporary folder of its own: children running at once (and the
+    tests in them) never share a scratch path. It lives beside the request's results file,
+    in the engine's scratch folder, which the engine removes."""
+    folder = results + ".tmp"
+    os.makedirs(folder, exist_ok=True)
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        os.environ[name] = folder
+    tempfile.tempdir = None  # recomputed from TMPDIR on next use
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is not None and getattr(factory, "_given_basetemp", None) is None:
+        try:
+            factory._basetemp = None  # tmp_path's base follows TMPDIR too
+        except AttributeError:
+            pass
+
+
 def _run_child(
     session: pytest.Session, by_id: dict[str, pytest.Item], message: dict[str, Any]
 ) -> int:
@@ -369,6 +387,7 @@ def _run_child(
             )
             return _CHILD_ERROR_EXIT
         _fresh_capture(config)
+        _private_tmp(config, message["results"])
         config.pluginmanager.register(recorder, "remediation-order-recorder")
         if message.get("leaks"):
             tracker = LeakTracker(str(config.rootpath), recorder)
