@@ -148,7 +148,6 @@ def test_no_two_modules_share_a_file_name() -> None:
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
 
 
-
 def test_no_module_is_over_450_lines() -> None:
     long = {}
     for top in ("cli", "deployments", "flows", "tasks", "testing_lib", "benchmarks"):

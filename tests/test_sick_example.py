@@ -57,9 +57,7 @@ def test_every_phase_runs_its_tests_and_counts_as_plain_pytest(
 
 
 @pytest.mark.parametrize("phase", PHASE_ORDER)
-def test_every_failure_is_explained_by_its_kind(
-    phases: dict[str, PhaseReport], phase: str
-) -> None:
+def test_every_failure_is_explained_by_its_kind(phases: dict[str, PhaseReport], phase: str) -> None:
     assert Triage(groups=phases[phase].triage).counts() == EXPECTED[phase]["kinds"]
 
 

@@ -34,7 +34,9 @@ def _top_level_imports(tree: ast.AST) -> set[str]:
 
 
 @pytest.mark.parametrize("path", INJECTED, ids=lambda p: p.name)
-def test_an_injected_module_imports_only_the_standard_library_pytest_and_its_siblings(path: Path) -> None:
+def test_an_injected_module_imports_only_the_standard_library_pytest_and_its_siblings(
+    path: Path,
+) -> None:
     tree = ast.parse(path.read_text())
 
     foreign = {

@@ -23,7 +23,7 @@ def test_count_from_a_mocked_api(monkeypatch):
 # resolves (RFC 6761), so it fails the way an offline CI machine makes it fail.
 def test_count_from_the_real_api(monkeypatch):
     monkeypatch.setenv("OPENFDA_BASE_URL", "https://api.fda.invalid")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="total"):
         openfda.device_count("DQY")
 
 
