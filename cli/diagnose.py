@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -88,9 +89,19 @@ def isolation(
         int | None,
         typer.Option(min=1, help="Forked runs at a time (default: the CPUs)."),
     ] = None,
+    time_budget: Annotated[
+        float,
+        typer.Option(
+            "--time-budget",
+            min=1,
+            help="Seconds the validation may take; when spent it stops and reports the "
+            "pairs confirmed so far.",
+        ),
+    ] = 900,
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
     from testing_lib.isolation import validate_isolation
+    from testing_lib.isolation.history import history_dir
     from testing_lib.isolation.order_rendering import isolation_markdown
     from testing_lib.isolation.preflight import find_tests
 
@@ -105,16 +116,24 @@ def isolation(
         )
     if found.warning is not None:
         err.print(Text.assemble(("warning: ", "bold yellow"), found.warning), soft_wrap=True)
-    with target_lock(suite.root), out.status(f"running {suite.name} in {orders} orders"):
-        report = validate_isolation(
-            root=suite.root,
-            python=suite.python,
-            orders=orders,
-            seed=seed,
-            env=suite.env,
-            jobs=jobs,
-            victims=victim or (),
-        )
+    journal = history_dir(suite.root) / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-confirmed.jsonl"
+    try:
+        with target_lock(suite.root), out.status(f"running {suite.name} in {orders} orders"):
+            report = validate_isolation(
+                root=suite.root,
+                python=suite.python,
+                orders=orders,
+                seed=seed,
+                env=suite.env,
+                jobs=jobs,
+                victims=victim or (),
+                timeout_s=time_budget,
+                findings_file=journal,
+            )
+    except KeyboardInterrupt:
+        kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
+        err.print(Text(f"stopped{kept}"), soft_wrap=True)
+        raise typer.Exit(130) from None
     out.print(Markdown(isolation_markdown(report, suite.name, tables=False)))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,9 +27,14 @@ from typing import TypeVar
 
 from testing_lib.exceptions import RunnerError
 from testing_lib.isolation.findings import fill_report, order_run
+from testing_lib.isolation.findings_journal import FindingsJournal
 from testing_lib.isolation.known_victims import locate_known_victim, resolve_victim
 from testing_lib.isolation.locate import find_cleaner, find_polluter, find_state_setter
-from testing_lib.isolation.order_models import IsolationReport, IsolationTestResult
+from testing_lib.isolation.order_models import (
+    IsolationReport,
+    IsolationTestResult,
+    PolluterPair,
+)
 from testing_lib.isolation.orders import TestOrder, build_orders
 from testing_lib.isolation.replay import Replayed, confirm_pair, replay_command
 from testing_lib.isolation.suspects import Suspect, classify, find_suspects
@@ -74,6 +79,7 @@ class TestIsolationValidator:
         explain: bool = True,
         max_suspects: int = 200,
         victims: Sequence[str] = (),
+        findings_file: Path | None = None,
     ) -> None:
         if orders < 1:
             raise ValueError("orders must be at least 1 (the original order)")
@@ -90,6 +96,9 @@ class TestIsolationValidator:
         self.explain = explain
         self.max_suspects = max_suspects
         self.victims = list(victims)  # known failing tests: locate only, no detection
+        # confirmed pairs, written as they are confirmed (kept when the run is cut short)
+        self.journal = FindingsJournal(findings_file) if findings_file else None
+        self._replay_prefix = (".", False)  # pytest's rootdir (from the root), xdist
         self.report: IsolationReport | None = None
 
     # -- per-test questions, answered from the last report -------------------------------
@@ -152,6 +161,8 @@ class TestIsolationValidator:
         except RunnerError as exc:
             report.error = str(exc)
             logger.error("Isolation validation of %s failed: %s", self.root, exc)
+            if self.journal is not None and not report.pairs:
+                report.pairs = self.journal.read()  # what was confirmed before it stopped
         finally:
             report.pytest_executions += worker.runs
         report.finished_at = datetime.now(UTC)
@@ -180,6 +191,7 @@ class TestIsolationValidator:
         rootdir = worker.info.rootdir
         report.rootdir = Path(os.path.relpath(rootdir, self.root)).as_posix()
         report.xdist = probe_interpreter(self.python).has_pytest_xdist
+        self._replay_prefix = (report.rootdir, report.xdist)
         if self.victims:
             self._locate_victims(worker, report)
             return
@@ -265,7 +277,29 @@ class TestIsolationValidator:
         )
 
     def _replay(self, rootdir: str, suspect: Suspect) -> Replayed:
-        """Replay the pair from pytest's rootdir, in new pytest processes."""
+        """Replay the pair from pytest's rootdir, in new pytest processes; journal it."""
+        replayed = self._confirm(rootdir, suspect)
+        if self.journal is not None and replayed.status == "confirmed":
+            assert suspect.located is not None
+            assert suspect.located.found is not None
+            prefix, xdist = self._replay_prefix
+            self.journal.append(
+                PolluterPair(
+                    victim=suspect.test,
+                    polluter=suspect.located.found,
+                    kind="victim" if suspect.kind == "victim" else "brittle",
+                    replay_command=replay_command(
+                        suspect.located.found, suspect.test, prefix, xdist=xdist
+                    ),
+                    bisection_runs=suspect.located.runs,
+                    confirmed=True,
+                    confirmation="confirmed",
+                    evidence=replayed.evidence,
+                )
+            )
+        return replayed
+
+    def _confirm(self, rootdir: str, suspect: Suspect) -> Replayed:
         assert suspect.located is not None
         assert suspect.located.found is not None
         return confirm_pair(
@@ -296,6 +330,7 @@ def validate_isolation(
     find_cleaners: bool = True,
     explain: bool = True,
     victims: Sequence[str] = (),
+    findings_file: Path | None = None,
 ) -> IsolationReport:
     """Run `selection` of the target at `root` in `orders` orders with its own interpreter
     and report order-dependent tests, their polluters or state-setters, and leaked state."""
@@ -312,6 +347,7 @@ def validate_isolation(
         find_cleaners=find_cleaners,
         explain=explain,
         victims=victims,
+        findings_file=findings_file,
     )
     return validator.validate_isolation(selection)
 

@@ -48,3 +48,27 @@ def test_a_victim_pytest_did_not_collect_is_an_error_naming_it(make_suite, capsy
     assert main(["isolation", str(root), "--victim", "test_settings.py::test_nope"]) == 1
     out = " ".join(capsys.readouterr().out.split())
     assert "--victim test_settings.py::test_nope: pytest did not collect that test" in out
+
+
+def test_confirmed_pairs_are_on_disk_as_confirmed_and_survive_a_cut_short_run(
+    make_suite: MakeSuite, tmp_path, monkeypatch
+) -> None:
+    from testing_lib.exceptions import RunnerError
+    from testing_lib.isolation import validator as validator_module
+
+    root = make_suite(SUITE)
+    journal = tmp_path / "confirmed.jsonl"
+
+    def out_of_time(*args: object, **kwargs: object) -> None:
+        raise RunnerError("isolation validation ran out of its 5 s")
+
+    monkeypatch.setattr(validator_module, "fill_report", out_of_time)
+    report = TestIsolationValidator(
+        root, victims=["test_settings.py::test_reads_debug"], findings_file=journal
+    ).validate_isolation()
+
+    assert report.error == "isolation validation ran out of its 5 s"
+    (pair,) = report.pairs  # read back from the journal written as it was confirmed
+    assert pair.polluter == "test_settings.py::test_turns_debug_on"
+    assert pair.confirmation == "confirmed"
+    assert len(journal.read_text().splitlines()) == 1
