@@ -125,6 +125,9 @@ def test_an_interrupted_wait_stops_the_run_and_reraises(pytester: pytest.Pyteste
         _thread.interrupt_main(signal.SIGINT)
 
     presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    # Python's own Ctrl-C handler, whatever an earlier test of this process left installed
+    # (in the full suite something leaves SIGINT unhandled, and the press would do nothing)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     presser.start()
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -132,5 +135,6 @@ def test_an_interrupted_wait_stops_the_run_and_reraises(pytester: pytest.Pyteste
     finally:
         started.set()
         presser.join()
+        signal.signal(signal.SIGINT, previous)
 
     assert _gone(int(pid_file.read_text()))
