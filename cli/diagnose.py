@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,13 +20,13 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import err, out, usage_error
+from cli.console import EXIT_BUSY, err, error, out, usage_error
 from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.config.testing import TestPerformanceConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import TargetConfigError
-from testing_lib.locking import target_lock
+from testing_lib.locking import TargetBusyError, target_lock
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,18 @@ def resolve_suite(target: Path, python: str | None) -> Suite:
         ) from exc
     root = target.resolve()
     return Suite(root=root, name=root.name, python=interpreter)
+
+
+@contextmanager
+def _lock_or_exit_busy(root: Path) -> Iterator[None]:
+    """The target's lock, or exit 3 at once with one line naming its holder."""
+    with ExitStack() as held:
+        try:
+            held.enter_context(target_lock(root, wait_s=0))
+        except TargetBusyError as exc:
+            error(str(exc))
+            raise typer.Exit(EXIT_BUSY) from None
+        yield
 
 
 def isolation(
@@ -118,7 +132,10 @@ def isolation(
         err.print(Text.assemble(("warning: ", "bold yellow"), found.warning), soft_wrap=True)
     journal = history_dir(suite.root) / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-confirmed.jsonl"
     try:
-        with target_lock(suite.root), out.status(f"running {suite.name} in {orders} orders"):
+        with (
+            _lock_or_exit_busy(suite.root),
+            out.status(f"running {suite.name} in {orders} orders"),
+        ):
             report = validate_isolation(
                 root=suite.root,
                 python=suite.python,

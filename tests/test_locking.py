@@ -151,3 +151,18 @@ def test_unrelated_processes_under_the_target_are_left_alone(tmp_path: Path) -> 
     finally:
         bystander.kill()
         bystander.wait(timeout=10)
+
+
+def test_remediate_isolation_on_a_busy_target_exits_3_at_once(tmp_path: Path, capsys) -> None:
+    from cli.main import main
+
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
+    holder = hold_in_another_process(tmp_path)
+    try:
+        assert main(["isolation", str(tmp_path)]) == 3
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    err = capsys.readouterr().err
+    assert f"pid {holder.pid}" in " ".join(err.split())
