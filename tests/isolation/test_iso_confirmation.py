@@ -79,3 +79,36 @@ def test_a_pair_whose_replay_does_not_reproduce_is_reported_apart_and_not_counte
     assert report.isolation_score == 100.0
     assert report.passed
     assert "## Unconfirmed (not counted as order dependence)" in isolation_markdown(report, "x")
+
+
+def test_a_class_attribute_is_named_and_a_first_import_is_not_a_leak(
+    make_suite: MakeSuite,
+) -> None:
+    root = make_suite(
+        {
+            "lazy_helper.py": "CACHE = {}\nLIMIT = 3\n",
+            "test_settings.py": """
+                class Settings:
+                    debug = False
+
+                def test_imports_lazily():
+                    import lazy_helper
+                    assert lazy_helper.LIMIT == 3
+
+                def test_turns_debug_on():
+                    Settings.debug = True
+
+                def test_reads_debug():
+                    assert Settings.debug is False
+            """,
+        }
+    )
+    (root / "pytest.ini").write_text("[pytest]\npythonpath = .\n", encoding="utf-8")
+
+    report = TestIsolationValidator(root, orders=2, seed=1).validate_isolation()
+
+    (pair,) = report.pairs
+    assert pair.polluter == "test_settings.py::test_turns_debug_on"
+    details = [leak.detail for leak in pair.leaks]
+    assert "changed test_settings.Settings.debug" in details
+    assert not [leak for leak in report.leaks if "lazy_helper" in leak.detail]

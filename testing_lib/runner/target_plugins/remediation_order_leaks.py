@@ -189,8 +189,16 @@ class LeakTracker:
             namespace = vars(module)
             module_name = getattr(module, "__name__", "?")
             for name in self._names(module):
-                if name in namespace:
-                    snapshot[(module_name, name)] = _fingerprint(namespace[name])
+                if name not in namespace:
+                    continue
+                value = namespace[name]
+                snapshot[(module_name, name)] = _fingerprint(value)
+                if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
+                    # a settings class: its own data attributes, which a test may reassign
+                    for attribute, held in list(vars(value).items()):
+                        if not attribute.startswith("__") and not callable(held):
+                            key = (module_name, f"{name}.{attribute}")
+                            snapshot[key] = _fingerprint(held)
         return snapshot
 
     def _fds(self) -> dict[str, str]:
@@ -219,6 +227,7 @@ class LeakTracker:
             "random": hash(random.getstate()),
             "overrides": self._overrides(),
             "globals": self._globals(),
+            "modules": {getattr(m, "__name__", "?") for m in self._target_modules()},
             "rows": self._row_counts(),
         }
 
@@ -313,6 +322,8 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]
             )
     old_globals, new_globals = before["globals"], after["globals"]
     for key in sorted(set(old_globals) | set(new_globals)):
+        if key[0] not in before["modules"]:
+            continue  # first imported during this test: an import is not a leak
         if old_globals.get(key) != new_globals.get(key):
             module_name, name = key
             verb = (
