@@ -350,14 +350,11 @@ def execute_plan(
         journal.finished_at = datetime.now(UTC)
         save(journal, folder)
         return result
-    logger.warning(
-        "Reorganization of %s would lose tests, fixtures or add collection errors "
-        "(%d lost, %d broken, %d new errors): rolling back",
-        root,
-        len(result.lost_tests),
-        len(result.broken_tests),
-        len(result.new_errors),
+    counts = (
+        f"{len(before.ids)} -> {len(after.ids)} tests collected, "
+        f"{len(before.errors)} -> {len(after.errors)} collection errors"
     )
+    logger.warning("Reorganization of %s changed collection (%s): rolling back", root, counts)
     wrong = _roll_back(journal, folder, root)
     reasons = []
     if not after.ran:
@@ -379,7 +376,7 @@ def execute_plan(
     if wrong:
         reasons.append("ROLLBACK INCOMPLETE for " + ", ".join(wrong))
     result.rolled_back = True
-    result.message = "rolled back: " + "; ".join(reasons)
+    result.message = f"rolled back ({counts}): " + "; ".join(reasons)
     return result
 
 

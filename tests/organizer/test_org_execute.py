@@ -107,6 +107,8 @@ def test_a_plan_that_would_lose_a_test_rolls_back_by_itself(project: Path) -> No
         "test_tokens.py::test_token[cd]",
     ]
     assert "3 test(s) would be lost: test_tokens.py::test_build" in result.message
+    collected = f"{result.collected_before} -> {result.collected_after} tests collected"
+    assert result.message.startswith(f"rolled back ({collected}, ")
     assert tree_digest(project) == before
 
 
