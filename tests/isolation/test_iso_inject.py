@@ -15,6 +15,10 @@ from testing_lib.runner.runner import INJECT_DIR
 INJECTED = [
     INJECT_DIR / "remediation_order.py",
     INJECT_DIR / "remediation_order_leaks.py",
+    INJECT_DIR / "remediation_order_file.py",
+    INJECT_DIR / "remediation_order_worker.py",
+    INJECT_DIR / "remediation_order_child.py",
+    INJECT_DIR / "remediation_order_results.py",
     INJECT_DIR / "remediation_timeout.py",
     INJECT_DIR / "remediation_profile.py",
     LAUNCHER,
