@@ -53,6 +53,10 @@ def new_session_seed() -> int:
     return secrets.randbits(32)
 
 
+# Datetime columns get a moment in this range (all in the past).
+_MOMENTS = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC))
+
+
 class _ColumnFactory(SQLAlchemyFactory[Any]):
     """polyfactory, minus what `TestDataFactory` decides itself (keys, defaults, relations)."""
 
@@ -190,7 +194,8 @@ class TestDataFactory:
         python_type = _python_type(type_)
         if python_type is datetime:
             aware = bool(getattr(type_, "timezone", False))
-            moment = self.faker.date_time_between(start_date="-5y", end_date="now", tzinfo=UTC)
+            # A fixed range, not one ending "now": a seed gives the same moment at any time.
+            moment = self.faker.date_time_between(*_MOMENTS, tzinfo=UTC)
             return moment if aware else moment.replace(tzinfo=None)
         return None  # polyfactory chooses
 
