@@ -1,7 +1,10 @@
 """Order-dependence search on real-world suite shapes, against detect-test-pollution.
 
-    python benchmarks/polluters_shapes.py --dtp-python /path/to/venv/bin/python \
-        [--shapes class-attribute fixed-scratch rootdir-below] [--size-big 15000]
+    python benchmarks/polluters_shapes.py [--dtp-python /path/to/venv/bin/python] \
+        [--shapes class-attribute fixed-scratch shuffle-only rootdir-below] [--size-big 15000]
+
+Without `--dtp-python` the script makes a throwaway venv with detect-test-pollution 1.2.0
+and pytest (from the package index pip is configured with) and removes it afterwards.
 
 Each shape is a generated suite that reproduces what made tools stumble on public projects:
 
@@ -9,12 +12,16 @@ Each shape is a generated suite that reproduces what made tools stumble on publi
 - fixed-scratch: every test deletes and re-creates one fixed folder under the temp dir
   (concurrent runs sharing TMPDIR report false pairs), plus one real environment-variable
   pair;
+- shuffle-only: a cleaner runs right after the polluter, so the victim fails only in some
+  orders (detect-test-pollution cannot find such a pair alone: it is
+  given a failing order, as a shuffle would have found it);
 - rootdir-below: `pytest.ini` lives in `tests/`, so pytest's node ids are relative to it;
   `--size-big` tiny tests (default 15,000) with one environment-variable pair.
 
 For each: ours with `--victim` (locate and confirm, no detection), ours full detection in
 10 orders (4 for rootdir-below), and detect-test-pollution `--failing-test` (told the
-victim; it starts a pytest process per step), all with the same interpreter. Prints wall
+victim, and for shuffle-only a failing order; it starts a pytest process per step), all
+with the same interpreter. Prints wall
 times, whether each found the polluter, false pairs, and our time over theirs.
 Run by hand; not part of the test suite.
 """
@@ -26,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,6 +82,16 @@ def write_shape(root: Path, shape: str, size: int) -> tuple[str, str, Path]:
         }
         _modules(tests, modules, scratch, planted)
         prefix, cwd = "tests/", root
+    elif shape == "shuffle-only":
+        (root / "pytest.ini").write_text("[pytest]\npythonpath = tests\n")
+        clean = "    os.environ.pop('BENCH_POLLUTED', None)\n"
+        planted = {
+            first: "def test_sets_env():\n    os.environ['BENCH_POLLUTED'] = '1'\n\n"
+            f"def test_cleans_after():\n{clean}",
+            last: "def test_reads_env():\n    assert 'BENCH_POLLUTED' not in os.environ\n",
+        }
+        _modules(tests, modules, trivial, planted)
+        prefix, cwd = "tests/", root
     else:  # rootdir-below
         (tests / "pytest.ini").write_text("[pytest]\npythonpath = .\n")
         (root / "pyproject.toml").write_text("[project]\nname = 'shape'\n")
@@ -109,11 +127,30 @@ def ours(root: Path, python: str, victim: str | None, orders: int) -> tuple[floa
     return elapsed, {(p.polluter, p.victim) for p in report.pairs}, len(report.unconfirmed)
 
 
-def dtp(cwd: Path, dtp_python: str, victim: str) -> tuple[float, str | None]:
+def failing_order(cwd: Path, polluter: str, victim: str) -> Path:
+    """A test-id file in an order that fails the shuffle-only victim: every test, the
+    polluter after its cleaners, the victim last (what a shuffle that found it ran)."""
+    ids = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout.splitlines()
+    ids = [line for line in ids if "::" in line and line not in (polluter, victim)]
+    path = cwd / "failing-order.txt"
+    path.write_text("\n".join([*ids, polluter, victim]) + "\n")
+    return path
+
+
+def dtp(
+    cwd: Path, dtp_python: str, victim: str, order: Path | None = None
+) -> tuple[float, str | None]:
     started = time.perf_counter()
+    tests = ["--testids-file", str(order)] if order else ["--tests", "."]
     done = subprocess.run(
-        [str(Path(dtp_python).parent / "detect-test-pollution"), "--failing-test", victim]
-        + ["--tests", "."],
+        [str(Path(dtp_python).parent / "detect-test-pollution"), "--failing-test", victim] + tests,
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -132,13 +169,30 @@ def dtp(cwd: Path, dtp_python: str, victim: str) -> tuple[float, str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dtp-python", required=True)
+    parser.add_argument("--dtp-python", default=None)
     parser.add_argument(
-        "--shapes", nargs="+", default=["class-attribute", "fixed-scratch", "rootdir-below"]
+        "--shapes",
+        nargs="+",
+        default=["class-attribute", "fixed-scratch", "shuffle-only", "rootdir-below"],
     )
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--size-big", type=int, default=15_000)
     args = parser.parse_args(argv)
+    if args.dtp_python is None:
+        with tempfile.TemporaryDirectory(prefix="bench-dtp-venv-") as folder:
+            venv.create(folder, with_pip=True)
+            python = str(Path(folder) / "bin" / "python")
+            subprocess.run(
+                [python, "-m", "pip", "install", "-q", "detect-test-pollution==1.2.0", "pytest"],
+                check=True,
+                timeout=900,
+            )
+            args.dtp_python = python
+            return _compare(args)
+    return _compare(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
     print(
         "| shape | tests | ours --victim | ours full (orders) | dtp told the victim "
         "| victim ratio | full ratio | false pairs |"
@@ -150,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-shape-") as scratch:
             root = Path(scratch)
             polluter, victim, cwd = write_shape(root, shape, size)
-            theirs_s, theirs = dtp(cwd, args.dtp_python, victim)
+            order = failing_order(cwd, polluter, victim) if shape == "shuffle-only" else None
+            theirs_s, theirs = dtp(cwd, args.dtp_python, victim, order)
+            if order is not None:
+                order.unlink()  # not a test file, but keep the target as generated
             victim_s, victim_pairs, _ = ours(root, args.dtp_python, victim, orders)
             full_s, full_pairs, unconfirmed = ours(root, args.dtp_python, None, orders)
             false = len(full_pairs - {(polluter, victim)})

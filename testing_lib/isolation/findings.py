@@ -6,6 +6,9 @@ this turns what the runs showed into the `IsolationReport`'s entries.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from testing_lib.isolation.leak_relevance import relevant_leaks, victim_source
 from testing_lib.isolation.leaked_state import leak_advice, leaks_by_test
 from testing_lib.isolation.order_models import (
     IsolationReport,
@@ -87,7 +90,10 @@ def fill_report(
             confirmed=None if replayed is None else replayed.status == "confirmed",
             confirmation=replayed.status if replayed else None,
             evidence=replayed.evidence if replayed else None,
-            leaks=list(leaked.get(culprit, [])),
+            leaks=relevant_leaks(
+                leaked.get(culprit, []),
+                victim_source(Path(report.root) / report.rootdir, suspect.test),
+            ),
         )
         if replayed is not None and replayed.status != "confirmed":
             report.unconfirmed.append(pair)
@@ -128,6 +134,7 @@ def fill_report(
                     leaked,
                     report.rootdir,
                     report.xdist,
+                    victim_source(Path(report.root) / report.rootdir, nodeid) if counted else "",
                 ),
                 outcomes=outcomes,
                 alone=known.alone if known else None,
@@ -145,14 +152,17 @@ def _advice(
     leaked: dict[str, list[StateLeak]],
     rootdir: str,
     xdist: bool,
+    source: str = "",
 ) -> list[str]:
+    """What to do about a test; `source` is its module's text (to rank the leaks that
+    explain it)."""
     advice: list[str] = []
     culprit = suspect.located.found if suspect and suspect.located else None
     if suspect and suspect.kind == "victim":
         if culprit:
-            left = "; ".join(leak.detail for leak in leaked.get(culprit, [])) or (
-                "no state the validator tracks"
-            )
+            left = "; ".join(
+                leak.detail for leak in relevant_leaks(leaked.get(culprit, []), source)
+            ) or ("no state the validator tracks")
             advice.append(
                 f"passes alone, fails after {culprit} (which leaves: {left}): "
                 f"replay with `{replay_command(culprit, suspect.test, rootdir, xdist=xdist)}`; "

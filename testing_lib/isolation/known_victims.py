@@ -4,15 +4,19 @@ Detection is skipped: the validator checks that the victim passes alone and fail
 every other collected test (the collected order, the victim last), then bisects the other
 tests for the one that makes it fail, and confirms the pair by replay as usual. This is
 the like-for-like comparison with detect-test-pollution's `--failing-test`.
+
+When a cleaner runs between the polluter and the victim in the collected order, the victim
+passes there; the others are then tried reversed and in a few seeded shuffles (the victim
+last each time) until one order makes it fail, and that order is bisected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from testing_lib.exceptions import RunnerError
 from testing_lib.isolation.locate import find_polluter
-from testing_lib.isolation.orders import TestOrder
+from testing_lib.isolation.orders import TestOrder, global_shuffle
 from testing_lib.isolation.suspects import Suspect
 from testing_lib.isolation.worker import ForkedRun, ForkWorker
 
@@ -30,25 +34,40 @@ def resolve_victim(given: str, ids: Sequence[str], rootdir_from_root: str) -> st
     )
 
 
+KNOWN_VICTIM_SHUFFLES = 8  # shuffles tried when the collected and reversed orders pass
+
+
+def _victim_last(others: list[str], victim: str, seed: int) -> Iterator[TestOrder]:
+    yield TestOrder(kind="given", ids=(*others, victim))
+    yield TestOrder(kind="reversed", ids=(*reversed(others), victim))
+    for offset in range(KNOWN_VICTIM_SHUFFLES):
+        shuffled = global_shuffle(others, seed + offset)
+        yield TestOrder(kind="global-shuffle", ids=(*shuffled, victim), seed=seed + offset)
+
+
 def locate_known_victim(
-    worker: ForkWorker, victim: str, ids: Sequence[str]
+    worker: ForkWorker, victim: str, ids: Sequence[str], seed: int = 0
 ) -> tuple[TestOrder, ForkedRun, Suspect]:
-    """Run the victim after every other test, and alone; bisect for its polluter."""
+    """Run the victim alone, then after every other test until an order makes it fail;
+    bisect that order for its polluter."""
     others = [nodeid for nodeid in ids if nodeid != victim]
-    order = TestOrder(kind="given", ids=(*others, victim))
-    full = worker.run(order.ids)
     alone = worker.run([victim])
     suspect = Suspect(victim, failing=[], passing=[], alone=alone.outcomes.get(victim))
     if alone.failed(victim):
         suspect.kind = "failing"  # fails alone: no polluter to find
-        return order, full, suspect
-    if not full.failed(victim):
-        suspect.kind = None  # passes after every other test: nothing to locate
-        suspect.passing = [order.name]
+        order = TestOrder(kind="given", ids=(*others, victim))
+        return order, worker.run(order.ids), suspect
+    for order in _victim_last(others, victim, seed):
+        full = worker.run(order.ids)
+        if full.failed(victim):
+            break
+        suspect.passing.append(order.name)
+    else:
+        suspect.kind = None  # passes after every other test in every order: nothing to locate
         return order, full, suspect
     suspect.kind = "victim"
     suspect.failing = [order.name]
-    suspect.passing = ["alone"]
+    suspect.passing = ["alone", *suspect.passing]
     suspect.message = full.messages.get(victim)
-    suspect.located = find_polluter(worker.run, victim, others)
+    suspect.located = find_polluter(worker.run, victim, list(order.ids[:-1]))
     return order, full, suspect

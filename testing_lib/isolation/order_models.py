@@ -19,6 +19,7 @@ LeakedState = Literal[
     "dependency_overrides",
     "module_globals",
     "database_rows",
+    "temp_files",
 ]
 
 

@@ -259,7 +259,7 @@ class TestIsolationValidator:
         assert worker.info is not None
         ids = worker.info.ids
         victims = [resolve_victim(v, ids, report.rootdir) for v in self.victims]
-        located = self._map(lambda v: locate_known_victim(worker, v, ids), victims)
+        located = self._map(lambda v: locate_known_victim(worker, v, ids, report.seed), victims)
         orders = [order for order, _, _ in located]
         runs = [run for _, run, _ in located]
         suspects = [suspect for _, _, suspect in located]

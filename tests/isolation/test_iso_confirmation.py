@@ -112,3 +112,58 @@ def test_a_class_attribute_is_named_and_a_first_import_is_not_a_leak(
     details = [leak.detail for leak in pair.leaks]
     assert "changed test_settings.Settings.debug" in details
     assert not [leak for leak in report.leaks if "lazy_helper" in leak.detail]
+
+
+SCRATCH_TEST = """
+def test_scratch_{n}():
+    fixed = os.path.join(tempfile.gettempdir(), "shared_scratch")
+    shutil.rmtree(fixed, ignore_errors=True)
+    os.makedirs(fixed)
+    with open(os.path.join(fixed, "data.txt"), "w") as stream:
+        stream.write("{n}")
+"""
+
+
+def test_a_fixed_temp_folder_gives_no_false_pair_and_is_named_as_the_leak(
+    make_suite: MakeSuite,
+) -> None:
+    # Every test deletes and re-creates one fixed folder under the temp dir: runs that
+    # shared a temp dir would break each other. One real pair goes through another fixed
+    # folder, and its polluter also leaves an unrelated variable set.
+    header = "import os, shutil, tempfile\n"
+    scratch = "".join(SCRATCH_TEST.format(n=n) for n in range(12))
+    root = make_suite(
+        {
+            "test_a_scratch.py": header + scratch,
+            "test_b_export.py": header
+            + """
+def test_exports():
+    os.environ["EXPORT_RAN"] = "1"
+    folder = os.path.join(tempfile.gettempdir(), "export_cache")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "report.csv"), "w") as stream:
+        stream.write("id\\n")
+""",
+            "test_c_report.py": header
+            + SCRATCH_TEST.format(n="c")
+            + """
+def test_export_starts_empty():
+    assert not os.path.exists(os.path.join(tempfile.gettempdir(), "export_cache"))
+""",
+        }
+    )
+
+    report = TestIsolationValidator(root, orders=4, seed=3, jobs=2).validate_isolation()
+
+    assert report.error is None
+    assert report.unconfirmed == []
+    (pair,) = report.pairs
+    assert (pair.polluter, pair.victim) == (
+        "test_b_export.py::test_exports",
+        "test_c_report.py::test_export_starts_empty",
+    )
+    assert pair.confirmation == "confirmed"
+    first = pair.leaks[0]
+    assert first.state == "temp_files"
+    assert "export_cache/" in first.detail
+    assert any(leak.state == "env" and "EXPORT_RAN" in leak.detail for leak in pair.leaks)

@@ -43,6 +43,47 @@ def test_the_polluter_of_a_known_victim_is_located_and_confirmed(make_suite: Mak
     assert report.orders_run == ["given"]
 
 
+def test_a_victim_hidden_by_a_cleaner_in_the_collected_order_is_still_located(
+    make_suite: MakeSuite,
+) -> None:
+    # Cleaners run right before and right after the polluter: in the collected order and
+    # reversed (the victim last each time) one of them sits between the polluter and the
+    # victim, so only a shuffle shows the victim failing.
+    root = make_suite(
+        {
+            "test_a_polluter.py": """
+                import os
+
+                def test_cleans_mode_first():
+                    os.environ.pop("SHAPE_MODE", None)
+
+                def test_sets_mode():
+                    os.environ["SHAPE_MODE"] = "debug"
+
+                def test_cleans_mode():
+                    os.environ.pop("SHAPE_MODE", None)
+            """,
+            "test_b_others.py": "".join(f"def test_{n}():\n    pass\n\n" for n in range(10)),
+            "test_c_victim.py": """
+                import os
+
+                def test_reads_mode():
+                    assert "SHAPE_MODE" not in os.environ
+            """,
+        }
+    )
+
+    report = TestIsolationValidator(
+        root, victims=["test_c_victim.py::test_reads_mode"], seed=1
+    ).validate_isolation()
+
+    assert report.error is None
+    (pair,) = report.pairs
+    assert pair.polluter == "test_a_polluter.py::test_sets_mode"
+    assert pair.confirmation == "confirmed"
+    assert report.orders_run[0].startswith("global-shuffle(seed=")
+
+
 def test_a_victim_pytest_did_not_collect_is_an_error_naming_it(make_suite, capsys) -> None:
     root = make_suite(SUITE)
     assert main(["isolation", str(root), "--victim", "test_settings.py::test_nope"]) == 1

@@ -4,8 +4,9 @@ Part of the ``remediation_order`` plugin (it imports this module by name, from t
 folder on the target's PYTHONPATH); standard library and pytest only, Python 3.9 syntax.
 Before and after each test the tracker snapshots the state a test can leave behind:
 environment variables, cwd, ``sys.path``, module globals of the target's own modules,
-FastAPI ``dependency_overrides``, open files, threads, ``random`` state and SQLite row
-counts; what differs is written as ``leak`` events through the recorder it is given.
+FastAPI ``dependency_overrides``, open files, threads, ``random`` state, SQLite row
+counts and the files under the temp folder (a fixed path there outlives the test); what
+differs is written as ``leak`` events through the recorder it is given.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
 import threading
 from typing import Any
 
 import pytest
 
 _SCALARS = (int, float, str, bytes, bool, type(None), complex)
+_TEMP_DEPTH = 3  # folders below the temp folder that are listed
+_TEMP_ENTRIES = 300  # entries listed at most: a crowded shared /tmp is not walked whole
 _CONTAINERS = (list, dict, set, frozenset, tuple, bytearray)
 
 
@@ -217,6 +221,38 @@ class LeakTracker:
             fds[name] = target
         return fds
 
+    def _temp_files(self) -> dict[str, tuple[int, int, int]]:
+        """Entries under the temp folder: relative path -> (inode, size, mtime).
+
+        pytest's own ``tmp_path`` folders (``pytest-of-*``) are per test and not a leak.
+        """
+        top = tempfile.gettempdir()
+        entries: dict[str, tuple[int, int, int]] = {}
+        pending = [("", 0)]
+        while pending and len(entries) < _TEMP_ENTRIES:
+            relative, depth = pending.pop()
+            try:
+                listing = list(os.scandir(os.path.join(top, relative)))
+            except OSError:
+                continue
+            for entry in listing:
+                if not relative and entry.name.startswith("pytest-of-"):
+                    continue
+                path = os.path.join(relative, entry.name)
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    continue
+                entries[path + (os.sep if is_dir else "")] = (
+                    info.st_ino,
+                    0 if is_dir else info.st_size,
+                    info.st_mtime_ns,
+                )
+                if is_dir and depth + 1 < _TEMP_DEPTH:
+                    pending.append((path, depth + 1))
+        return entries
+
     def snapshot(self) -> dict[str, Any]:
         raw_env = getattr(os.environ, "_data", None)  # bytes, not decoded: cheaper to copy
         return {
@@ -229,6 +265,7 @@ class LeakTracker:
             "globals": self._globals(),
             "modules": {getattr(m, "__name__", "?") for m in self._target_modules()},
             "rows": self._row_counts(),
+            "temp": self._temp_files(),
         }
 
     def before(self, nodeid: str) -> None:
@@ -332,11 +369,44 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]
                 else ("removed" if key not in new_globals else "changed")
             )
             leaks.append(("module_globals", f"{verb} {module_name}.{name}"))
+    leaks.extend(_temp_diff(before["temp"], after["temp"]))
     for table in sorted(set(before["rows"]) | set(after["rows"])):
         old_count, new_count = before["rows"].get(table, 0), after["rows"].get(table, 0)
         if old_count != new_count:
             leaks.append(("database_rows", f"{table}: {old_count} -> {new_count} rows"))
     return leaks
+
+
+def _temp_diff(
+    before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]]
+) -> list[tuple[str, str]]:
+    """Files the test left created, changed or removed under the temp folder."""
+    created = sorted(path for path in after if path not in before)
+    removed = sorted(path for path in before if path not in after)
+    changed = sorted(
+        path
+        for path in after
+        if path in before and before[path] != after[path] and not path.endswith(os.sep)
+    )
+    # A folder deleted and made again (same path, new inode) counts as re-created.
+    recreated = sorted(
+        path
+        for path in after
+        if path.endswith(os.sep) and path in before and before[path][0] != after[path][0]
+    )
+    parts = []
+    for verb, paths in (
+        ("created", created),
+        ("changed", changed),
+        ("re-created", recreated),
+        ("removed", removed),
+    ):
+        if paths:
+            more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+            parts.append("{} {}{}".format(verb, ", ".join(paths[:3]), more))
+    if not parts:
+        return []
+    return [("temp_files", "files in the temp folder: {}".format("; ".join(parts)))]
 
 
 class LeakHooks:
