@@ -33,6 +33,7 @@ from testing_lib.isolation.locate import find_cleaner, find_polluter, find_state
 from testing_lib.isolation.order_models import (
     IsolationReport,
     IsolationTestResult,
+    OrderDependentTest,
     PolluterPair,
 )
 from testing_lib.isolation.orders import TestOrder, build_orders
@@ -163,6 +164,7 @@ class TestIsolationValidator:
             logger.error("Isolation validation of %s failed: %s", self.root, exc)
             if self.journal is not None and not report.pairs:
                 report.pairs = self.journal.read()  # what was confirmed before it stopped
+                report.order_dependent = [_dependent(pair) for pair in report.pairs]
         finally:
             report.pytest_executions += worker.runs
         report.finished_at = datetime.now(UTC)
@@ -353,3 +355,15 @@ def validate_isolation(
 
 
 __all__ = ["TestIsolationValidator", "default_jobs", "replay_command", "validate_isolation"]
+
+
+def _dependent(pair: PolluterPair) -> OrderDependentTest:
+    """A confirmed pair of a run cut short, as the order-dependent test it shows."""
+    return OrderDependentTest(
+        test=pair.victim,
+        kind=pair.kind,
+        polluters=[pair.polluter] if pair.kind == "victim" else [],
+        state_setters=[pair.polluter] if pair.kind == "brittle" else [],
+        cleaners=pair.cleaners,
+        replay=pair.replay_command,
+    )

@@ -397,7 +397,8 @@ class ForkWorker:
         if run.timed_out:
             raise RunnerError(
                 f"{run.running or 'a test'} did not finish within {message['timeout']:.0f} s "
-                f"(in a run of {len(ids)} tests): fix or skip it, or raise timeout_s"
+                f"(in a run of {len(ids)} tests): fix or skip it, or give the validation "
+                "more time (timeout_s, --time-budget)"
             )
         return run
 
