@@ -112,14 +112,34 @@ def isolation(
             "pairs confirmed so far.",
         ),
     ] = 900,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="Propose a fix for each confirmed pair, proven on a scratch copy (a diff).",
+        ),
+    ] = False,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply", help="With --fix: write the proven fixes (undo: remediate fix undo)."
+        ),
+    ] = False,
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
-    from testing_lib.isolation import validate_isolation
+    from testing_lib.isolation import TestIsolationValidator
+    from testing_lib.isolation.fix_plan import fixes_for
     from testing_lib.isolation.history import history_dir
     from testing_lib.isolation.order_rendering import isolation_markdown
     from testing_lib.isolation.preflight import find_tests
 
+    if apply and not fix:
+        raise _fail("--apply writes the fixes --fix proposes: pass --fix --apply")
     suite = resolve_suite(target, python)
+    if apply:
+        from cli.fix import refuse_over_unfinished_organize
+
+        refuse_over_unfinished_organize(suite.root)
     found = find_tests(suite.root)  # before the lock: nothing is written into a wrong folder
     if found.problem is not None:
         raise _fail(
@@ -136,8 +156,8 @@ def isolation(
             _lock_or_exit_busy(suite.root),
             out.status(f"running {suite.name} in {orders} orders"),
         ):
-            report = validate_isolation(
-                root=suite.root,
+            validator = TestIsolationValidator(
+                suite.root,
                 python=suite.python,
                 orders=orders,
                 seed=seed,
@@ -147,11 +167,21 @@ def isolation(
                 timeout_s=time_budget,
                 findings_file=journal,
             )
+            report = validator.validate_isolation()
+            fixes = fixes_for(validator, report) if fix and report.pairs else None
     except KeyboardInterrupt:
         kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
         err.print(Text(f"stopped{kept}"), soft_wrap=True)
         raise typer.Exit(130) from None
     out.print(Markdown(isolation_markdown(report, suite.name, tables=False)))
+    if fix:
+        from cli.isolation_fix import show_fixes
+
+        with _lock_or_exit_busy(suite.root):
+            if fixes is None:
+                out.print(Text("no confirmed pair to fix"), soft_wrap=True)
+            else:
+                show_fixes(*fixes, apply=apply)
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")

@@ -49,7 +49,7 @@ def _target(target: Path) -> Path:
     return target
 
 
-def _refuse_over_unfinished_organize(target: Path) -> None:
+def refuse_over_unfinished_organize(target: Path) -> None:
     """Exit 2 when an organizer apply of `target` (or a folder above it) never finished."""
     start = target.resolve()
     folders = [start, *start.parents] if start.is_dir() else list(start.parents)
@@ -74,7 +74,7 @@ def http_clients(
     """httpx.AsyncClient(app=...) -> AsyncClient(transport=ASGITransport(app=...)) (httpx 0.28)."""
     _target(target)
     if apply:
-        _refuse_over_unfinished_organize(target)
+        refuse_over_unfinished_organize(target)
     plan = plan_http_clients(target)
     left_alone = False
     for relative, skipped in plan.skipped:

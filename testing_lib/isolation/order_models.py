@@ -33,6 +33,9 @@ class StateLeak(BaseModel):
     test: str
     state: LeakedState
     detail: str
+    # what to restore, when known: env [KEY]; cwd [the folder before]; module_globals
+    # [module, name or Class.attribute]; dependency_overrides [module, app variable]
+    subject: list[str] = Field(default_factory=list)
 
 
 class OrderRun(BaseModel):

@@ -99,6 +99,8 @@ class TestIsolationValidator:
         self.victims = list(victims)  # known failing tests: locate only, no detection
         # confirmed pairs, written as they are confirmed (kept when the run is cut short)
         self.journal = FindingsJournal(findings_file) if findings_file else None
+        # each victim's failing order (pytest's node ids), kept for proving fixes
+        self.failing_orders: dict[str, tuple[str, ...]] = {}
         self._replay_prefix = (".", False)  # pytest's rootdir (from the root), xdist
         self.report: IsolationReport | None = None
 
@@ -223,6 +225,7 @@ class TestIsolationValidator:
                 ids = order_by_name[name].ids
                 suspect.message = run_by_name[name].messages.get(suspect.test)
                 before = ids[: ids.index(suspect.test)]
+                self.failing_orders[suspect.test] = ids
                 suspect.located = find_polluter(worker.run, suspect.test, before)
                 if self.confirm and suspect.located.found:
                     suspect.replayed = replays.submit(self._replay, rootdir, suspect)
@@ -265,6 +268,9 @@ class TestIsolationValidator:
         orders = [order for order, _, _ in located]
         runs = [run for _, run, _ in located]
         suspects = [suspect for _, _, suspect in located]
+        for order, _, suspect in located:
+            if suspect.kind == "victim":
+                self.failing_orders[suspect.test] = order.ids
         report.orders_run = [o.name for o in orders[:1]]
         confirmations: dict[str, Replayed] = {}
         if self.confirm:

@@ -426,7 +426,12 @@ def _read_run(
         elif kind == "leak":
             try:
                 leaks.append(
-                    StateLeak(test=event["nodeid"], state=event["state"], detail=event["detail"])
+                    StateLeak(
+                        test=event["nodeid"],
+                        state=event["state"],
+                        detail=event["detail"],
+                        subject=[str(part) for part in event.get("subject") or []],
+                    )
                 )
             except ValidationError:
                 logger.debug("Ignoring an unknown leak kind: %r", event)

@@ -172,7 +172,7 @@ class LeakTracker:
                 if isinstance(value, app_type) and id(value) not in seen:
                     seen.add(id(value))
                     overrides = getattr(value, "dependency_overrides", {}) or {}
-                    key = f"{module.__name__}.{name}"
+                    key = f"{module.__name__}:{name}"
                     found[key] = sorted(getattr(d, "__qualname__", repr(d)) for d in overrides)
         return found
 
@@ -277,8 +277,12 @@ class LeakTracker:
         if before is None:
             return
         after = self._last = self.snapshot()
-        for state, detail in _diff(before, after):
-            self._recorder.write("leak", nodeid=nodeid, state=state, detail=detail)
+        for leak in _diff(before, after):
+            # (state, detail[, subject]): the subject names what to restore, for fixes
+            subject = list(leak[2:])
+            self._recorder.write(
+                "leak", nodeid=nodeid, state=leak[0], detail=leak[1], subject=subject
+            )
 
 
 def _decoded(env: dict[Any, Any]) -> dict[str, str]:
@@ -290,33 +294,36 @@ def _decoded(env: dict[Any, Any]) -> dict[str, str]:
     }
 
 
-def _env_diff(env_before: dict[str, str], env_after: dict[str, str]) -> list[tuple[str, str]]:
-    leaks: list[tuple[str, str]] = []
+def _env_diff(env_before: dict[str, str], env_after: dict[str, str]) -> list[tuple[str, ...]]:
+    leaks: list[tuple[str, ...]] = []
     for key in sorted(set(env_before) | set(env_after)):
         if key.startswith("PYTEST_"):
             continue
         if key not in env_before:
-            leaks.append(("env", f"set {key}={_short(env_after[key])}"))
+            leaks.append(("env", f"set {key}={_short(env_after[key])}", key))
         elif key not in env_after:
-            leaks.append(("env", f"removed {key} (was {_short(env_before[key])})"))
+            leaks.append(("env", f"removed {key} (was {_short(env_before[key])})", key))
         elif env_before[key] != env_after[key]:
             leaks.append(
                 (
                     "env",
                     f"changed {key} from {_short(env_before[key])} to {_short(env_after[key])}",
+                    key,
                 )
             )
     return leaks
 
 
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]]:
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, ...]]:
     if before is after:
         return []
-    leaks: list[tuple[str, str]] = []
+    leaks: list[tuple[str, ...]] = []
     if before["env"] != after["env"]:
         leaks.extend(_env_diff(_decoded(before["env"]), _decoded(after["env"])))
     if before["cwd"] != after["cwd"]:
-        leaks.append(("cwd", "changed the working directory to {}".format(after["cwd"])))
+        leaks.append(
+            ("cwd", "changed the working directory to {}".format(after["cwd"]), before["cwd"])
+        )
     new_threads = [
         name for ident, name in after["threads"].items() if ident not in before["threads"]
     ]
@@ -354,7 +361,10 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]
             leaks.append(
                 (
                     "dependency_overrides",
-                    "left {}.dependency_overrides[{}] set".format(app, ", ".join(added)),
+                    "left {}.dependency_overrides[{}] set".format(
+                        app.replace(":", "."), ", ".join(added)
+                    ),
+                    *app.split(":", 1),
                 )
             )
     old_globals, new_globals = before["globals"], after["globals"]
@@ -368,7 +378,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str]
                 if key not in old_globals
                 else ("removed" if key not in new_globals else "changed")
             )
-            leaks.append(("module_globals", f"{verb} {module_name}.{name}"))
+            leaks.append(("module_globals", f"{verb} {module_name}.{name}", module_name, name))
     leaks.extend(_temp_diff(before["temp"], after["temp"]))
     for table in sorted(set(before["rows"]) | set(after["rows"])):
         old_count, new_count = before["rows"].get(table, 0), after["rows"].get(table, 0)

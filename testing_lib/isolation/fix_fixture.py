@@ -1,0 +1,185 @@
+"""The fix for a polluter that leaves state changed: an autouse fixture that restores it.
+
+Given the leaks of a polluter (as the validator named them, with what to restore), this
+writes a fixture into the polluter's module that snapshots that state before each of the
+module's tests and puts it back after: environment variables, the working directory,
+module globals and class attributes (deep-copied where they can be, so in-place changes
+are undone too), a FastAPI app's `dependency_overrides`, and the global `random` state.
+Leaks outside the test process's memory (files, database rows, threads, open files) have
+no local fix here. The module is edited with libcst, keeping its formatting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import libcst as cst
+
+from testing_lib.isolation.order_models import StateLeak
+
+FIXTURE_NAME = "_restore_leaked_state"
+RESTORABLE = frozenset({"env", "cwd", "module_globals", "dependency_overrides", "random"})
+
+
+def restorable(leaks: Iterable[StateLeak]) -> list[StateLeak]:
+    """The leaks a restoring fixture can undo (those with what to restore named)."""
+    return [
+        leak
+        for leak in leaks
+        if leak.state in RESTORABLE and (leak.subject or leak.state in ("random",))
+    ]
+
+
+def _attribute_paths(leaks: Sequence[StateLeak]) -> list[tuple[str, str]]:
+    paths: list[tuple[str, str]] = []
+    for leak in leaks:
+        if leak.state == "module_globals" and len(leak.subject) == 2:
+            paths.append((leak.subject[0], leak.subject[1]))
+        elif leak.state == "dependency_overrides" and len(leak.subject) == 2:
+            paths.append((leak.subject[0], f"{leak.subject[1]}.dependency_overrides"))
+    return sorted(set(paths))
+
+
+def fixture_source(leaks: Sequence[StateLeak]) -> str:
+    """The fixture's code (module level, 4-space indents), restoring what `leaks` name."""
+    keys = sorted({leak.subject[0] for leak in leaks if leak.state == "env" and leak.subject})
+    paths = _attribute_paths(leaks)
+    cwd = any(leak.state == "cwd" for leak in leaks)
+    rng = any(leak.state == "random" for leak in leaks)
+    imports = [
+        *(["copy", "importlib"] if paths else []),
+        *(["os"] if keys or cwd else []),
+        *(["random"] if rng else []),
+    ]
+    body = [
+        "@pytest.fixture(autouse=True)",
+        f"def {FIXTURE_NAME}():",
+        '    """Put back, after each test of this module, the state its tests change and',
+        "    tests elsewhere read (written by `remediate isolation --fix`, which proved that",
+        '    the order that failed passes with it)."""',
+        *(f"    import {name}" for name in imports),
+        "",
+        *(["    absent = object()"] if paths else []),
+    ]
+    if keys:
+        body.append(f"    environ = {{key: os.environ.get(key) for key in {json.dumps(keys)}}}")
+    if cwd:
+        body.append("    cwd = os.getcwd()")
+    if rng:
+        body.append("    random_state = random.getstate()")
+    if paths:
+        listed = [f"        ({json.dumps(m)}, {json.dumps(p)})," for m, p in paths]
+        body += [
+            "    saved = []",
+            "    for module_name, path in [",
+            *listed,
+            "    ]:",
+            "        owner = importlib.import_module(module_name)",
+            '        *parents, name = path.split(".")',
+            "        for parent in parents:",
+            "            owner = getattr(owner, parent)",
+            "        value = vars(owner).get(name, absent)",
+            "        try:",
+            "            contents = copy.deepcopy(value)  # to undo changes made in place",
+            "        except Exception:  # not copyable: restore the binding only",
+            "            contents = absent",
+            "        saved.append((owner, name, value, contents))",
+        ]
+    body.append("    yield")
+    if keys:
+        body += [
+            "    for key, value in environ.items():",
+            "        if value is None:",
+            "            os.environ.pop(key, None)",
+            "        else:",
+            "            os.environ[key] = value",
+        ]
+    if cwd:
+        body.append("    os.chdir(cwd)")
+    if rng:
+        body.append("    random.setstate(random_state)")
+    if paths:
+        body += [
+            "    for owner, name, value, contents in saved:",
+            "        if value is absent:",
+            "            if name in vars(owner):",
+            "                delattr(owner, name)",
+            "            continue",
+            "        setattr(owner, name, value)  # the same object, wherever it is imported",
+            "        if contents is absent:",
+            "            continue",
+            "        if isinstance(value, (dict, set)):",
+            "            value.clear()",
+            "            value.update(contents)",
+            "        elif isinstance(value, list):",
+            "            value[:] = contents",
+        ]
+    return "\n".join(body) + "\n"
+
+
+class FixtureExists(ValueError):
+    """The module already has a fixture of that name (an earlier fix): left alone."""
+
+
+def insert_fixture(source: str, fixture: str) -> str:
+    """`source` with `fixture` after its imports (and `import pytest` added if missing)."""
+    module = cst.parse_module(source)
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == FIXTURE_NAME:
+            raise FixtureExists(f"the module already defines {FIXTURE_NAME}")
+    body = list(module.body)
+    last_import = -1
+    for index, statement in enumerate(body):
+        if _is_import(statement) or (index == 0 and _is_docstring(statement)):
+            last_import = index
+        elif last_import >= 0 or not _is_docstring(statement):
+            break
+    additions: list[cst.BaseStatement] = []
+    if not _imports_pytest(body):
+        additions.append(cst.parse_statement("import pytest\n"))
+    definition = cst.parse_statement(fixture)
+    definition = definition.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    position = last_import + 1
+    after = body[position:]
+    if after:
+        after[0] = after[0].with_changes(
+            leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *_comments(after[0])]
+        )
+    new_body = [*body[:position], *additions, definition, *after]
+    return module.with_changes(body=new_body).code
+
+
+def _comments(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    lines = getattr(statement, "leading_lines", ())
+    return [line for line in lines if line.comment is not None]
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
+def _is_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+    )
+
+
+def _imports_pytest(body: Sequence[cst.BaseStatement]) -> bool:
+    for statement in body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import) and any(
+                isinstance(alias.name, cst.Name)
+                and alias.name.value == "pytest"
+                and alias.asname is None
+                for alias in small.names
+            ):
+                return True
+    return False

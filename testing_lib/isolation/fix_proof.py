@@ -1,0 +1,181 @@
+"""Proof of a fix, on a scratch copy of the target: real pytest runs, before and after.
+
+A patch is offered only when, on a copy with the patch applied, the replay
+(`pytest POLLUTER VICTIM`) passes, the victim passes alone, every test of the polluter's
+module that passed before still passes, and the very order in which the validator saw the
+victim fail now passes it. The target itself is never written here.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from testing_lib.exceptions import RunnerError
+from testing_lib.isolation.fix_models import ProofRun
+from testing_lib.isolation.order_models import StateLeak
+from testing_lib.isolation.replay import replay_args
+from testing_lib.isolation.worker import ForkWorker
+from testing_lib.results import TestStatus
+from testing_lib.runner import run_pytest
+
+# Not copied: what the target's tests do not read and can be large or private.
+SCRATCH_IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "node_modules",
+    ".remediation",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+)
+
+
+@contextmanager
+def scratch_copy(root: Path) -> Iterator[Path]:
+    """A copy of `root` in a temporary folder, removed afterwards whatever happens."""
+    folder = Path(tempfile.mkdtemp(prefix="rem-fix-"))
+    try:
+        copy = folder / root.name
+        shutil.copytree(root, copy, symlinks=True, ignore=SCRATCH_IGNORE)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class ProofSetup:
+    """How the target's tests run: as the validation that found the pairs ran them."""
+
+    python: str
+    selection: Sequence[str]
+    rootdir: str  # pytest's rootdir, relative to the target
+    extra_args: Sequence[str] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    xdist: bool = False
+    timeout_s: float = 600.0
+
+
+class ScratchRuns:
+    """Runs pytest on a scratch copy, from pytest's rootdir in it."""
+
+    def __init__(self, copy: Path, setup: ProofSetup) -> None:
+        self.copy = copy
+        self.setup = setup
+        self.cwd = copy / setup.rootdir
+
+    def outcomes(self, ids: Sequence[str]) -> dict[str, TestStatus]:
+        """A fresh pytest process running `ids` in that order (no shuffling, no workers)."""
+        suite = run_pytest(
+            cwd=self.cwd,
+            selection=list(ids),
+            python=self.setup.python,
+            suite_name="isolation-fix-proof",
+            extra_args=[*self.setup.extra_args, *replay_args(xdist=self.setup.xdist)],
+            timeout_s=self.setup.timeout_s,
+            env=self.setup.env,
+        )
+        return {result.test_name: result.status for result in suite.results}
+
+    def command(self, ids: Sequence[str]) -> str:
+        command = shlex.join(["pytest", *replay_args(xdist=self.setup.xdist), *ids])
+        prefix = self.setup.rootdir
+        return command if prefix in ("", ".") else f"cd {shlex.quote(prefix)} && {command}"
+
+    def forked(self) -> ForkWorker:
+        return ForkWorker(
+            root=self.copy,
+            python=self.setup.python,
+            selection=self.setup.selection,
+            extra_args=self.setup.extra_args,
+            env=self.setup.env,
+            timeout_s=self.setup.timeout_s,
+            jobs=1,
+        )
+
+    def leaks_of(self, polluter: str, victim: str) -> list[StateLeak]:
+        """What `polluter` leaves behind when it runs right before `victim`."""
+        with self.forked() as worker:
+            run = worker.run([polluter, victim], leaks=True)
+        return [leak for leak in run.leaks if leak.test == polluter]
+
+
+def _passed(outcomes: Mapping[str, TestStatus], test: str) -> tuple[bool, str]:
+    status = outcomes.get(test)
+    if status is None:
+        return False, f"{test} reported no outcome"
+    return status is TestStatus.PASSED, f"{test} {status.value}"
+
+
+def prove_pair(
+    runs: ScratchRuns,
+    polluter: str,
+    victim: str,
+    failing_order: Sequence[str] | None,
+) -> list[ProofRun]:
+    """The replay, the victim alone and the failing order, on the patched copy."""
+    proof = []
+    for name, ids in (("replay", [polluter, victim]), ("victim alone", [victim])):
+        try:
+            passed, detail = _passed(runs.outcomes(ids), victim)
+        except RunnerError as exc:
+            passed, detail = False, f"could not run: {exc}"
+        proof.append(ProofRun(name=name, command=runs.command(ids), passed=passed, detail=detail))
+    if failing_order is None:
+        proof.append(
+            ProofRun(
+                name="failing order",
+                command="-",
+                passed=False,
+                detail="the order that failed is not known",
+            )
+        )
+        return proof
+    try:
+        with runs.forked() as worker:
+            outcomes = worker.run(list(failing_order)).outcomes
+        passed, detail = _passed(outcomes, victim)
+    except RunnerError as exc:
+        passed, detail = False, f"could not run: {exc}"
+    proof.append(
+        ProofRun(
+            name="failing order",
+            command=f"the {len(failing_order)} tests in the order that failed, victim included",
+            passed=passed,
+            detail=detail,
+        )
+    )
+    return proof
+
+
+def prove_module_unharmed(
+    runs: ScratchRuns, module: str, before: Mapping[str, TestStatus]
+) -> ProofRun:
+    """Every test of the polluter's module that passed before the patch passes after it."""
+    command = runs.command([module])
+    try:
+        after = runs.outcomes([module])
+    except RunnerError as exc:
+        return ProofRun(name="polluter's module", command=command, passed=False, detail=f"{exc}")
+    broken = [
+        test
+        for test, status in before.items()
+        if status is TestStatus.PASSED and after.get(test) is not TestStatus.PASSED
+    ]
+    kept = sum(1 for status in after.values() if status is TestStatus.PASSED)
+    return ProofRun(
+        name="polluter's module",
+        command=command,
+        passed=not broken,
+        detail=f"no longer pass: {', '.join(broken[:5])}" if broken else f"{kept} passed",
+    )

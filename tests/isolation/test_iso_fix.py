@@ -1,0 +1,231 @@
+"""`remediate isolation --fix`: a restoring fixture per polluter module, proven before it
+is offered, applied through the codemod journal and undone byte for byte."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from testing_lib.isolation.fix_fixture import (
+    FixtureExists,
+    fixture_source,
+    insert_fixture,
+    restorable,
+)
+from testing_lib.isolation.order_models import StateLeak
+
+pytest_plugins = ["pytester"]
+
+
+def leak(state: str, *subject: str) -> StateLeak:
+    return StateLeak(test="p", state=state, detail=f"{state} {subject}", subject=list(subject))  # type: ignore[arg-type]
+
+
+POLLUTER = '''\
+"""Tests that leave state behind."""
+
+import os
+import random
+
+import fastapi
+
+# the app the tests share
+from shared import CACHE, Settings, app
+
+
+def get_user():
+    return "real"
+
+
+def test_pollutes():
+    os.environ["FIX_KIND_ENV"] = "1"
+    os.chdir("/")
+    Settings.debug = True
+    CACHE["k"] = 1
+    random.seed(1)
+    app.dependency_overrides[get_user] = lambda: "fake"
+'''
+
+VICTIM = """\
+import os
+import random
+
+import shared
+from shared import CACHE, Settings, app
+
+
+def test_victim(start_cwd=os.getcwd()):
+    assert "FIX_KIND_ENV" not in os.environ
+    assert os.getcwd() == start_cwd
+    assert Settings.debug is False
+    assert CACHE == {} and CACHE is shared.CACHE
+    assert app.dependency_overrides == {}
+    random.seed(None)
+"""
+
+SHARED = """\
+import fastapi
+
+CACHE = {}
+app = fastapi.FastAPI()
+
+
+class Settings:
+    debug = False
+"""
+
+EVERY_KIND = [
+    leak("env", "FIX_KIND_ENV"),
+    leak("cwd", "/somewhere"),
+    leak("module_globals", "shared", "Settings.debug"),
+    leak("module_globals", "shared", "CACHE"),
+    leak("module_globals", "test_a_polluter", "CACHE"),
+    leak("random"),
+    leak("dependency_overrides", "shared", "app"),
+]
+
+
+def test_the_fixture_restores_every_kind_it_names_keeping_shared_objects_shared(
+    pytester: pytest.Pytester,
+) -> None:
+    patched = insert_fixture(POLLUTER, fixture_source(EVERY_KIND))
+    pytester.makepyfile(shared=SHARED, test_a_polluter=patched, test_b_victim=VICTIM)
+    pytester.syspathinsert()
+
+    pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_without_the_fixture_the_victim_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(shared=SHARED, test_a_polluter=POLLUTER, test_b_victim=VICTIM)
+    pytester.syspathinsert()
+
+    pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider").assert_outcomes(
+        passed=1, failed=1
+    )
+
+
+def test_the_module_keeps_its_formatting_and_gains_one_fixture() -> None:
+    patched = insert_fixture(POLLUTER, fixture_source([leak("env", "A")]))
+
+    assert patched.startswith('"""Tests that leave state behind."""\n\nimport os\n')
+    assert "# the app the tests share\nfrom shared import" in patched
+    assert patched.count("@pytest.fixture(autouse=True)") == 1
+    assert "import pytest\n" in patched
+    assert patched.endswith(POLLUTER.split("from shared import CACHE, Settings, app\n", 1)[1])
+    with pytest.raises(FixtureExists):
+        insert_fixture(patched, fixture_source([leak("env", "A")]))
+
+
+def test_state_outside_the_process_has_no_restoring_fixture() -> None:
+    outside = [
+        StateLeak(test="p", state="temp_files", detail="files in the temp folder: created x"),
+        StateLeak(test="p", state="database_rows", detail="users: 0 -> 1 rows"),
+        StateLeak(test="p", state="env", detail="set A=1"),  # no subject: nothing to restore
+    ]
+    assert restorable(outside) == []
+
+
+SUITE = {
+    "pytest.ini": "[pytest]\npythonpath = tests\n",
+    "tests/settings_mod.py": "class Settings:\n    debug = False\n\n\nCACHE = {}\n",
+    "tests/test_a_polluter.py": """
+        import os
+
+        from settings_mod import CACHE, Settings
+
+
+        def test_turns_debug_on():
+            Settings.debug = True
+
+
+        def test_sets_env():
+            os.environ["FIX_SHAPE_MODE"] = "x"
+
+
+        def test_fills_cache():
+            CACHE["k"] = 1
+    """,
+    "tests/test_b_victim.py": """
+        import os
+
+        from settings_mod import CACHE, Settings
+
+
+        def test_reads_debug():
+            assert Settings.debug is False
+
+
+        def test_reads_env():
+            assert "FIX_SHAPE_MODE" not in os.environ
+
+
+        def test_reads_cache():
+            assert CACHE == {}
+    """,
+    "tests/test_c_files.py": """
+        import os
+        import tempfile
+
+
+        def test_writes_marker():
+            with open(os.path.join(tempfile.gettempdir(), "fix_shape_marker"), "w") as f:
+                f.write("1")
+
+
+        def test_z_reads_marker():
+            assert not os.path.exists(os.path.join(tempfile.gettempdir(), "fix_shape_marker"))
+    """,
+}
+
+
+def test_fix_proves_applies_and_undoes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "suite"
+    for relative, content in SUITE.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content), encoding="utf-8")
+    polluter = root / "tests/test_a_polluter.py"
+    original = polluter.read_bytes()
+
+    assert main(["isolation", str(root), "--orders", "2", "--seed", "1", "--fix"]) == 1
+    dry = " ".join(capsys.readouterr().out.split())
+    assert polluter.read_bytes() == original  # a dry run writes nothing
+    for victim in ("test_reads_debug", "test_reads_env", "test_reads_cache"):
+        assert f"tests/test_b_victim.py::{victim} after" in dry
+    assert dry.count(": proven") == 3
+    assert dry.count("✓ failing order") == 3
+    assert (
+        "test_z_reads_marker after tests/test_c_files.py::test_writes_marker: no local fix" in dry
+    )
+    assert "+def _restore_leaked_state():" in dry
+
+    assert main(["isolation", str(root), "--orders", "2", "--seed", "1", "--fix", "--apply"]) == 1
+    applied = capsys.readouterr().out
+    assert "patched tests/test_a_polluter.py" in applied
+    assert "tests/test_c_files.py" not in subprocess.list2cmdline([applied.split("patched")[1]])
+
+    assert (
+        main(
+            [
+                "isolation",
+                str(root),
+                "--orders",
+                "2",
+                "--seed",
+                "1",
+                "--json",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 1
+    )
+    after = (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert "test_reads_debug" not in after.split('"order_dependent"')[1].split('"results"')[0]
+    assert "test_z_reads_marker" in after
+
+    assert main(["fix", "undo", str(root)]) == 0
+    assert polluter.read_bytes() == original
