@@ -1,4 +1,5 @@
-"""`remediate organize TARGET [--apply] [--undo] [--json PATH] [--python PATH]`.
+"""`remediate organize TARGET [--apply] [--undo] [--json PATH] [--python PATH] [--only PATH]
+[--max-moves N]`.
 
 Audits TARGET's test suite (every module pytest would collect, conftests and helpers),
 finds duplicates and problems, and plans the standard layout (`tests/unit|integration|
@@ -13,7 +14,11 @@ performance|fixtures/<area>`). Registered in `cli/main.py` with
 - `--undo`: restores the tree of the latest `--apply`, byte for byte (also of an apply
   that was killed before it finished);
 - `--json PATH`: the whole report (`OrganizeReport`; after `--undo`, the `UndoResult`),
-  paths relative to TARGET with forward slashes.
+  paths relative to TARGET with forward slashes; `groups` lists the moves by destination
+  and the files that stay by reason, as the tables do;
+- `--only PATH` (repeatable) and `--max-moves N`: plan, and apply, one slice: only the
+  files under those paths, at most N moves (in path order); the others stay this time,
+  and the next run plans the rest.
 
 Exit codes: 0 the dry run was printed (whatever problems it lists: the foundation phase's
 "test organization audit" check is the gate), the apply was verified, or the undo was
@@ -47,9 +52,11 @@ from testing_lib.organizer import (
 from testing_lib.organizer.execute import refuse_if_unfinished
 from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
 from testing_lib.organizer.models import AuditReport
+from testing_lib.organizer.plan_groups import group_plan
 
 EXIT_ROLLED_BACK = EXIT_NEGATIVE
 MAX_PROBLEM_ROWS = 25
+MAX_STAY_EXAMPLES = 3
 
 
 _ACTION_STYLE = {
@@ -88,21 +95,46 @@ def _problems_table(report: AuditReport) -> Table | None:
 
 
 def _plan_table(plan: OrganizationPlan) -> Table:
-    table = Table(title="organization plan", title_justify="left")
+    """The moves and rewrites, a section per group (`move -> tests/unit/`, ...)."""
+    table = Table(title="organization plan (by reason)", title_justify="left")
     table.add_column("action", no_wrap=True)
     table.add_column("source", no_wrap=True)
     table.add_column("destination", no_wrap=True)
     table.add_column("imports", justify="right")
     table.add_column("reason")
-    for entry in plan.entries:
-        if entry.action == "keep":
+    by_source = {e.source: e for e in plan.entries}
+    for group in group_plan(plan.entries):
+        members = [by_source[f] for f in group.files if by_source[f].action != "keep"]
+        if not members:
             continue
+        if table.row_count:
+            table.add_section()
+        table.add_row(Text(f"{group.label} ({len(members)})", style="bold"), "", "", "", "")
+        for entry in members:
+            table.add_row(
+                Text(entry.action, style=_ACTION_STYLE.get(entry.action, "")),
+                entry.source,
+                entry.destination if entry.moves else "(stays)",
+                str(len(entry.rewrites)) if entry.rewrites else "",
+                entry.reason,
+            )
+    return table
+
+
+def _stays_table(plan: OrganizationPlan) -> Table | None:
+    """What stays where it is, and why: one row per reason, with a few of its files."""
+    groups = [g for g in group_plan(plan.entries) if not g.moves]
+    if not groups:
+        return None
+    table = Table(title="what stays, and why", title_justify="left")
+    table.add_column("why", no_wrap=True)
+    table.add_column("files", justify="right")
+    table.add_column("for example")
+    for group in groups:
+        shown = ", ".join(group.files[:MAX_STAY_EXAMPLES])
+        more = len(group.files) - MAX_STAY_EXAMPLES
         table.add_row(
-            Text(entry.action, style=_ACTION_STYLE.get(entry.action, "")),
-            entry.source,
-            entry.destination if entry.moves else "(stays)",
-            str(len(entry.rewrites)) if entry.rewrites else "",
-            entry.reason,
+            group.label, str(len(group.files)), shown + (f" (+{more})" if more > 0 else "")
         )
     return table
 
@@ -129,6 +161,19 @@ def _warn_if_unfinished(root: Path) -> None:
         return
     if unfinished:
         err.print(Text(f"warning: {unfinished_apply_message(root)}"), soft_wrap=True)
+
+
+def _relative_selection(root: Path, path: str) -> str:
+    """An --only path as a path relative to the root (exit 2 when it lies outside)."""
+    candidate = Path(path)
+    absolute = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        relative = absolute.relative_to(root)
+    except ValueError:
+        raise usage_error(f"--only {path} is not inside {root}: give a path under TARGET") from None
+    if not absolute.exists():
+        raise usage_error(f"--only {path}: no such file or folder under {root}")
+    return relative.as_posix() if str(relative) != "." else ""
 
 
 def _write_json(path: Path, text: str) -> None:
@@ -159,6 +204,23 @@ def organize(
             help="Interpreter for the target's pytest (default: its config, else this one).",
         ),
     ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Plan (and apply) only the moves of files under this path, relative to "
+            "TARGET; repeat for more. The other files stay this time.",
+        ),
+    ] = None,
+    max_moves: Annotated[
+        int | None,
+        typer.Option(
+            "--max-moves",
+            min=0,
+            help="Plan (and apply) at most this many moves, in path order; the rest stay "
+            "for a later run.",
+        ),
+    ] = None,
 ) -> None:
     """Audit TARGET's tests and plan (or apply, or undo) the standard layout, losing no test."""
     if apply and undo:
@@ -170,6 +232,7 @@ def organize(
     if json is not None and json.is_dir():
         raise usage_error(f"--json {json} is a directory: give a file path")
     root = target.resolve()
+    selection = [_relative_selection(root, path) for path in only or []]
     if apply:
         try:
             refuse_if_unfinished(root)  # before planning from a half-reorganized tree
@@ -195,7 +258,7 @@ def organize(
 
     try:
         organizer.audit_test_files()
-        organizer.create_organization_plan()
+        organizer.create_organization_plan(only=selection, max_moves=max_moves)
     except RunnerError as exc:
         raise usage_error(str(exc)) from exc
     report = organizer.report
@@ -214,6 +277,9 @@ def organize(
         out.print(Text("nothing to move: every file is already in the layout."))
     for conflict in plan.conflicts:
         out.print(Text(f"conflict: {conflict.resolution}"), soft_wrap=True)
+    stays = _stays_table(plan)
+    if stays is not None:
+        out.print(stays)
     kept = sum(1 for e in plan.entries if e.action == "keep")
     out.print(Text(f"{kept} file(s) stay as they are."))
 

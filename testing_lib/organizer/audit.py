@@ -1,29 +1,28 @@
 """The audit: every module pytest would collect under a root, plus conftests and helpers.
 
 Reads files and parses them (in worker processes when there are many); never imports
-them. The optional interpreter is asked one question, in one subprocess: which external
-top-level modules the test files import that it cannot find.
+them. The optional interpreter is asked which external top-level modules the test files
+import that it cannot find (one subprocess), then runs `pytest --collect-only` in the
+target: the problems that break collection are the files pytest really fails to collect.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
-import subprocess
-import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from testing_lib.exceptions import RunnerError
 from testing_lib.organizer.analysis import FileAnalysis, analyze_source
 from testing_lib.organizer.classify import classify_test_module, script_evidence
 from testing_lib.organizer.collection_results import CollectedTest
-from testing_lib.organizer.discovery import Discovered, discover
+from testing_lib.organizer.collection_truth import observe_collection, reconcile
+from testing_lib.organizer.discovery import Discovered, discover, root_package_name
 from testing_lib.organizer.duplicates import find_duplicates
+from testing_lib.organizer.installed_probe import external_names, not_installed
 from testing_lib.organizer.models import (
     AuditReport,
     Category,
@@ -34,6 +33,7 @@ from testing_lib.organizer.models import (
     TestFileInfo,
 )
 from testing_lib.organizer.modules import Edge, ModuleIndex
+from testing_lib.organizer.package_bounds import PackageInit, package_inits
 from testing_lib.organizer.problems import (
     basename_clashes,
     import_problems,
@@ -52,7 +52,6 @@ from testing_lib.organizer.scopes import FixtureScopes
 logger = logging.getLogger(__name__)
 
 PARALLEL_MIN_FILES = 400  # below this, worker start-up costs more than it saves
-PROBE_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -69,6 +68,8 @@ class Audit:
     scopes: FixtureScopes
     report: AuditReport
     importers: dict[str, list[Edge]] = field(default_factory=dict)
+    # package folder -> its __init__.py, when that re-exports modules or runs code
+    inits: dict[str, PackageInit] = field(default_factory=dict)
 
 
 def _analyze_chunk(
@@ -113,52 +114,6 @@ def analyze_files(
             for analysis in future.result():
                 analyses[analysis.path] = analysis
     return analyses
-
-
-_PROBE = """
-import importlib.util, json, sys
-names = json.loads(sys.argv[1])
-missing = []
-for name in names:
-    try:
-        if importlib.util.find_spec(name) is None:
-            missing.append(name)
-    except (ImportError, ValueError):
-        missing.append(name)
-print(json.dumps(missing))
-"""
-
-
-def not_installed(python: str, names: Iterable[str]) -> dict[str, str]:
-    """The top-level module names `python` cannot import (asked in one subprocess)."""
-    wanted = sorted(set(names))
-    if not wanted:
-        return {}
-    with tempfile.TemporaryDirectory(prefix="remediation-imports-") as scratch:
-        try:
-            completed = subprocess.run(
-                [python, "-c", _PROBE, json.dumps(wanted)],
-                cwd=scratch,
-                capture_output=True,
-                text=True,
-                timeout=PROBE_TIMEOUT_S,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise RunnerError(
-                f"Could not ask {python} which modules it can import: {exc}; pass the "
-                "target's interpreter with --python"
-            ) from exc
-    if completed.returncode != 0:
-        raise RunnerError(
-            f"{python} failed the import probe (exit {completed.returncode}): "
-            f"{completed.stderr.strip()[-500:]}"
-        )
-    try:
-        missing = json.loads(completed.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError) as exc:
-        raise RunnerError(f"{python} gave an unreadable import probe answer") from exc
-    return {str(name): python for name in missing}
 
 
 def _analyze_extra(root: Path, path: str, settings: PytestSettings) -> FileAnalysis | None:
@@ -221,18 +176,26 @@ def run_audit(
     python: str | None = None,
     workers: int | None = None,
     with_duplicates: bool = True,
+    observe: bool = True,
 ) -> Audit:
     """Audit every test module, conftest and helper under `root`.
 
-    `python`: the target's interpreter, asked which external modules it cannot import;
-    None skips that question (only imports of the target's own modules are checked).
+    `python`: the target's interpreter, asked which external modules it cannot import
+    and, with `observe`, run as `pytest --collect-only` so that the problems breaking
+    collection are the files pytest really fails (see `collection_truth`); None skips
+    both (the problems are static guesses then).
     """
     root = Path(root).resolve()
     settings = read_pytest_settings(root)
     found = discover(root, settings)
     audited = found.audited
     analyses = analyze_files(root, audited, settings, workers=workers)
-    index = ModuleIndex(found.python_files, pythonpath=settings.pythonpath)
+    index = ModuleIndex(
+        found.python_files,
+        pythonpath=settings.pythonpath,
+        root_package=root_package_name(root, settings),
+        import_mode=settings.import_mode,
+    )
 
     edges: dict[str, list[Edge]] = {}
     importers: dict[str, list[Edge]] = defaultdict(list)
@@ -274,7 +237,7 @@ def run_audit(
         if with_duplicates
         else None
     )
-    external, namespaces, elsewhere = _external_names(analyses, index)
+    external, namespaces, elsewhere = external_names(analyses, index)
     missing_from = not_installed(python, external | namespaces | elsewhere) if python else {}
     # A folder without __init__.py does not hide an installed package of the same name, and
     # a package of the tree that is off the tests' path (src/pkg) imports when installed
@@ -398,6 +361,10 @@ def run_audit(
                 sha256=analysis.sha256,
             )
         )
+    observed = observe_collection(root, python) if python and observe else None
+    if observed is not None:
+        imported_by_pytest = found.in_scope & {*found.test_modules, *found.conftests}
+        problems = reconcile(problems, observed, collected=imported_by_pytest)
     report = AuditReport(
         root=str(root),
         settings=settings,
@@ -424,26 +391,5 @@ def run_audit(
         scopes=scopes,
         report=report,
         importers=dict(importers),
+        inits=package_inits(root, found.python_files, index, settings),
     )
-
-
-def _external_names(
-    analyses: dict[str, FileAnalysis], index: ModuleIndex
-) -> tuple[set[str], set[str], set[str]]:
-    """Top-level names imported at module level: not in the tree; only folders without
-    `__init__.py` on the importer's path; in the tree but not on the importer's path."""
-    external: set[str] = set()
-    namespaces: set[str] = set()
-    elsewhere: set[str] = set()
-    for path, analysis in analyses.items():
-        bases = index.search_path(path)
-        for ref in analysis.imports:
-            if ref.level or not ref.top_level or not ref.module:
-                continue
-            first = ref.module.split(".")[0]
-            target = index.find(first, bases)
-            if target is None:
-                (external if index.anywhere(first) is None else elsewhere).add(first)
-            elif target.path is None:
-                namespaces.add(first)
-    return external, namespaces, elsewhere

@@ -11,6 +11,9 @@ What a module yields (pytest 8/9, `python_functions`/`python_classes` from the t
   `__test__ = False`; its test methods come from the whole MRO (inherited ones included,
   static and class methods too), and nested matching classes are collected inside it;
 - every `unittest.TestCase` subclass whatever its name, with its `test*` methods;
+- a test function containing `yield` fails its whole module, unless a decorator other
+  than a mark wraps it (`@contextmanager`, `@asynccontextmanager` return a plain function,
+  which pytest collects as an ordinary test);
 - each `@pytest.mark.parametrize` multiplies the items of what it decorates (stacked
   marks multiply; an empty argvalues list still yields one item); class and module
   `pytestmark` apply to every test beneath.
@@ -53,6 +56,15 @@ def matches(name: str, patterns: tuple[str, ...]) -> bool:
 
 def is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(dotted(d) in FIXTURE_DECORATORS for d in node.decorator_list)
+
+
+def _wrapped(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A decorator other than a mark may replace the function (`@contextmanager` returns a
+    plain function): pytest then sees no generator, so 'yield' in it is no error."""
+    return any(
+        not (name or "").startswith(("pytest.mark.", "mark.")) and name != "staticmethod"
+        for name in (dotted(d) for d in node.decorator_list)
+    )
 
 
 def _requests(node: ast.FunctionDef | ast.AsyncFunctionDef, skip_first: bool) -> list[str]:
@@ -236,7 +248,7 @@ class ModuleCollector:
         skip_first = method and "staticmethod" not in decorators
         requests = [n for n in _requests(node, skip_first) if n not in marks.argnames]
         fixtures = tuple(dict.fromkeys([*requests, *marks.usefixtures]))
-        if id(node) in self.scanned.generators:
+        if id(node) in self.scanned.generators and not _wrapped(node):
             self.result.problems.append(
                 RuleProblem(
                     "generator_test",

@@ -151,3 +151,20 @@ def discover(root: Path, settings: PytestSettings) -> Discovered:
         if any(is_under(s, parent(conftest)) for s in scopes):
             found.in_scope.add(conftest)
     return found
+
+
+def root_package_name(root: Path, settings: PytestSettings) -> str | None:
+    """The dotted name pytest gives the root when it is itself a package, else None.
+
+    In `prepend`/`append` mode a test module inside packages that reach the root is
+    imported from the first folder above without `__init__.py`: `backend.tests.test_x`
+    for `backend/tests/test_x.py` when `backend/__init__.py` exists.
+    """
+    if settings.import_mode == "importlib":
+        return None
+    parts: list[str] = []
+    folder = root.resolve()
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        parts.append(folder.name)
+        folder = folder.parent
+    return ".".join(reversed(parts)) or None

@@ -59,6 +59,8 @@ def _reference(
             candidates.append(
                 relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
             )
+    written = _written(edge).split(".")[0]  # keep the form the import was written in
+    candidates.sort(key=lambda c: c.split(".")[0] != written)
     for candidate in candidates:
         found = index.find(candidate, bases)
         if found is not None and found.path == target:

@@ -88,6 +88,7 @@ class ProblemKind(StrEnum):
     UNCOLLECTED_FILE = "uncollected_file"
     SHADOWED_TEST = "shadowed_test"
     SCRIPT_AS_TEST = "script_as_test"
+    COLLECTION_ERROR = "collection_error"  # pytest's own collection failed the file
 
 
 class Problem(BaseModel):
@@ -221,6 +222,14 @@ class PlanConflict(BaseModel):
     resolution: str
 
 
+class PlanGroup(BaseModel):
+    """Files the plan treats alike (`move -> tests/unit/`, `stays: ...`), in path order."""
+
+    label: str
+    moves: bool
+    files: list[str] = Field(default_factory=list)
+
+
 class OrganizationPlan(BaseModel):
     root: str
     test_root: str
@@ -276,6 +285,7 @@ class OrganizeReport(BaseModel):
     duplicates: list[DuplicatePair]
     problems: list[Problem]
     plan: list[PlanEntry]
+    groups: list[PlanGroup] = Field(default_factory=list)  # the plan by reason
     conflicts: list[PlanConflict] = Field(default_factory=list)
     applied: bool = False
     collected_before: int | None = None

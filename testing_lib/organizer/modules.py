@@ -7,6 +7,11 @@ by its bare file name (two such `test_x.py` anywhere clash: "import file mismatc
 `import helpers` finds `helpers.py` beside it. The engine always runs `python -m pytest`
 in the target root, which puts the root on `sys.path` too; `pythonpath` adds more.
 
+When the root is itself a package (`backend/__init__.py`), a module whose packages reach
+the root has its basedir *above* the root (`ABOVE`): it is imported as `backend.tests.x`,
+and `import backend.app` works from it. In `importlib` mode pytest puts no test folder on
+`sys.path` and names modules outside packages by their path, so they never clash.
+
 `ModuleIndex` answers, for a tree of files that may not exist yet (a planned layout):
 what is this file's module name, and which file does this import statement name.
 """
@@ -21,6 +26,8 @@ from typing import Literal
 from testing_lib.organizer.analysis import ImportRef
 
 Style = Literal["relative", "basedir", "conftest", "pythonpath", "root"]
+
+ABOVE = "<above the root>"  # a basedir: the folder above a root that is itself a package
 
 
 def parent(path: str) -> str:
@@ -65,10 +72,15 @@ class ModuleIndex:
         *,
         pythonpath: Iterable[str] = (),
         root_on_path: bool = True,
+        root_package: str | None = None,
+        import_mode: str = "prepend",
     ) -> None:
         self.files = set(files)
         self.pythonpath = [p for p in pythonpath]
         self.root_on_path = root_on_path
+        # the root's own dotted name when it (and maybe folders above it) are packages
+        self.root_package = root_package if "__init__.py" in self.files else None
+        self.importlib = import_mode == "importlib"
         self.packages: set[str] = set()
         self.dirs: set[str] = {""}
         self.conftest_dirs: set[str] = set()
@@ -87,19 +99,33 @@ class ModuleIndex:
     # -- names --------------------------------------------------------------------------------
 
     def is_package(self, folder: str) -> bool:
-        return folder != "" and folder in self.packages
+        if folder == "":
+            return self.root_package is not None
+        return folder in self.packages
 
     def basedir(self, path: str) -> str:
+        """The folder pytest puts on sys.path for `path` (`ABOVE` past a package root)."""
         folder = parent(path)
-        while self.is_package(folder):
+        while folder and self.is_package(folder):
             folder = parent(folder)
+        if folder == "" and self.is_package(""):
+            return ABOVE
         return folder
 
-    def module_name(self, path: str) -> str:
-        base = self.basedir(path)
-        relative = path[len(base) + 1 :] if base else path
+    def dotted_under(self, base: str, path: str) -> str:
+        """The module name of `path` found from sys.path folder `base`."""
+        if base == ABOVE:
+            assert self.root_package is not None
+            relative = f"{self.root_package.replace('.', '/')}/{path}"
+        else:
+            relative = path[len(base) + 1 :] if base else path
         name = relative.removesuffix(".py").replace("/", ".")
         return name.removesuffix(".__init__")
+
+    def module_name(self, path: str) -> str:
+        if self.importlib and not self.in_package(path):
+            return self.dotted_under("", path)  # importlib mode: named by its path
+        return self.dotted_under(self.basedir(path), path)
 
     def in_package(self, path: str) -> bool:
         return self.is_package(parent(path))
@@ -117,9 +143,11 @@ class ModuleIndex:
 
     def search_path(self, importer: str) -> list[tuple[str, Style]]:
         """sys.path folders when `importer` runs, first match wins."""
-        entries: list[tuple[str, Style]] = [(self.basedir(importer), "basedir")]
-        for conftest in self.ancestor_conftests(importer):
-            entries.append((self.basedir(conftest), "conftest"))
+        entries: list[tuple[str, Style]] = []
+        if not self.importlib:  # importlib mode puts no test folder on sys.path
+            entries.append((self.basedir(importer), "basedir"))
+            for conftest in self.ancestor_conftests(importer):
+                entries.append((self.basedir(conftest), "conftest"))
         entries += [(p, "pythonpath") for p in self.pythonpath]
         if self.root_on_path:
             entries.append(("", "root"))
@@ -135,17 +163,31 @@ class ModuleIndex:
 
     def find(self, dotted: str, bases: list[tuple[str, Style]]) -> Target | None:
         """The first regular module or package for `dotted` on `bases`, else a namespace."""
-        relative = dotted.replace(".", "/")
         namespace: Target | None = None
         for base, style in bases:
-            candidate = join(base, relative)
-            if candidate + ".py" in self.files:
+            candidate = self._candidate(base, dotted)
+            if candidate is None:
+                continue
+            if candidate and candidate + ".py" in self.files:
                 return Target(candidate + ".py", dotted, base, style)
-            if candidate + "/__init__.py" in self.files:
-                return Target(candidate + "/__init__.py", dotted, base, style)
+            if join(candidate, "__init__.py") in self.files:
+                return Target(join(candidate, "__init__.py"), dotted, base, style)
             if namespace is None and candidate in self.dirs:
                 namespace = Target(None, dotted, base, style)
         return namespace
+
+    def _candidate(self, base: str, dotted: str) -> str | None:
+        """The path (without `.py`) `dotted` names on sys.path folder `base`, if any."""
+        if base != ABOVE:
+            return join(base, dotted.replace(".", "/"))
+        if self.root_package is None:
+            return None
+        if dotted == self.root_package:
+            return ""
+        prefix = self.root_package + "."
+        if dotted.startswith(prefix):
+            return dotted[len(prefix) :].replace(".", "/")
+        return None
 
     def package_of(self, importer: str) -> str | None:
         """The package an importer's relative imports start from, None outside packages."""
@@ -205,7 +247,10 @@ class ModuleIndex:
                 found.append(Edge(importer, ref, None, target.path, style_for or target.style))
             return found
         for imported in ref.names:
-            if imported == "*":
+            if imported == "*":  # a star import names the module itself
+                target = self.find(name, bases) if name else None
+                if target is not None and target.path is not None:
+                    found.append(Edge(importer, ref, None, target.path, style_for or target.style))
                 continue
             sub = self.find(f"{name}.{imported}" if name else imported, bases)
             if sub is not None and sub.path is not None and not sub.path.endswith("__init__.py"):

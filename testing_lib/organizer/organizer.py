@@ -15,7 +15,7 @@ Design choices:
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from testing_lib.organizer.audit import Audit, run_audit
@@ -31,6 +31,7 @@ from testing_lib.organizer.models import (
     UndoResult,
 )
 from testing_lib.organizer.plan import create_plan, plan_from_mapping
+from testing_lib.organizer.plan_groups import group_plan
 
 
 class TestFileOrganizer:
@@ -59,9 +60,14 @@ class TestFileOrganizer:
         """Exact and near-duplicate tests, folded into file pairs."""
         return list(self._current_audit().report.duplicates)
 
-    def create_organization_plan(self) -> dict[str, str]:
-        """Plan the layout; the mapping of moved files (full plan in `self.plan`)."""
-        self.plan = create_plan(self._current_audit())
+    def create_organization_plan(
+        self, *, only: Sequence[str] = (), max_moves: int | None = None
+    ) -> dict[str, str]:
+        """Plan the layout; the mapping of moved files (full plan in `self.plan`).
+
+        `only` (paths relative to the root) and `max_moves` plan one slice of it.
+        """
+        self.plan = create_plan(self._current_audit(), only=only, max_moves=max_moves)
         return self.plan.mapping()
 
     def execute_reorganization(
@@ -124,6 +130,7 @@ class TestFileOrganizer:
             duplicates=report.duplicates,
             problems=report.problems,
             plan=plan.entries,
+            groups=group_plan(plan.entries),
             conflicts=plan.conflicts,
         )
         if result is not None and result.applied:

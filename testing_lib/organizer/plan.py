@@ -13,6 +13,9 @@ Where each file goes (under the test root, `tests/` unless `testpaths` says othe
 
 Then, until nothing changes:
 
+0. packages: a module stays inside a package whose `__init__.py` re-exports modules or
+   runs code, and a module an `__init__.py` imports stays where it is (`package_bounds`:
+   the organizer moves no `__init__.py`, so a package moves whole or not at all);
 1. clashes: a destination that exists, is wanted twice, or would give two test modules
    one module name (no `__init__.py`) is resolved deterministically: files that stay keep
    their name, then sources in path order; the others get the area in their name
@@ -42,6 +45,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from testing_lib.organizer.audit import Audit
@@ -49,8 +53,10 @@ from testing_lib.organizer.conftest_lifting import ConftestLifting
 from testing_lib.organizer.destinations import Intent, intent_for
 from testing_lib.organizer.import_rewrites import import_changes, shadowed_imports
 from testing_lib.organizer.models import OrganizationPlan, PlanConflict
+from testing_lib.organizer.package_bounds import bound_pins
 from testing_lib.organizer.plan_clashes import resolve_clashes
 from testing_lib.organizer.plan_entries import plan_entries
+from testing_lib.organizer.plan_slices import slice_intents
 from testing_lib.organizer.planned_tree import PlannedTree
 from testing_lib.organizer.rewrite import FileChanges
 
@@ -62,7 +68,9 @@ MAX_ROUNDS = 50
 class _Planner:
     """Runs the plan's loop until nothing changes, holding what each round decided."""
 
-    def __init__(self, audit: Audit) -> None:
+    def __init__(
+        self, audit: Audit, *, only: Sequence[str] = (), max_moves: int | None = None
+    ) -> None:
         self.audit = audit
         self.root = audit.root
         self.test_root = audit.discovered.test_root
@@ -72,9 +80,11 @@ class _Planner:
         self.notes: dict[str, list[str]] = defaultdict(list)
         self.conflicts: list[PlanConflict] = []
         python_files = audit.settings.python_files
-        self.intents = {
-            f.path: intent_for(f, self.test_root, python_files) for f in audit.report.files
-        }
+        self.intents = slice_intents(
+            {f.path: intent_for(f, self.test_root, python_files) for f in audit.report.files},
+            only=only,
+            max_moves=max_moves,
+        )
 
     def placement(self) -> dict[str, str]:
         placed = {}
@@ -87,11 +97,22 @@ class _Planner:
                 placed[path] = intent.destination
         return placed
 
+    def _pin(self, pins: list[tuple[str, str]]) -> bool:
+        """Keep these files where they are (with the reason); True when any is new."""
+        pinned_any = False
+        for path, reason in pins:
+            if path not in self.pinned:
+                self.pinned[path] = f"stays: {reason}"
+                pinned_any = True
+        return pinned_any
+
     def run(self) -> OrganizationPlan:
         placement: dict[str, str] = {}
         file_changes: dict[str, FileChanges] = {}
         for _ in range(MAX_ROUNDS):
             placement, self.conflicts = resolve_clashes(self.tree, self.placement(), self.pinned)
+            if self._pin(bound_pins(self.audit.inits, self.audit.index, placement)):
+                continue
             _, inits = self.tree.new_packages(placement)
             index = self.tree.index_for(placement, inits)
             if self.lifting.check(
@@ -150,9 +171,15 @@ class _Planner:
         )
 
 
-def create_plan(audit: Audit) -> OrganizationPlan:
-    """The organization plan for an audited root (nothing is touched)."""
-    plan = _Planner(audit).run()
+def create_plan(
+    audit: Audit, *, only: Sequence[str] = (), max_moves: int | None = None
+) -> OrganizationPlan:
+    """The organization plan for an audited root (nothing is touched).
+
+    `only` (folders or files, relative to the root) and `max_moves` plan one slice: the
+    other files keep their place this time (see `plan_slices`).
+    """
+    plan = _Planner(audit, only=only, max_moves=max_moves).run()
     logger.info(
         "Plan for %s: %d moves, %d rewrites, %d conflicts resolved",
         audit.root,

@@ -34,12 +34,7 @@ def _string_map(tree: PlannedTree, placement: dict[str, str]) -> dict[str, str]:
             strings[old] = new
         pytest_name = old_index.module_name(source)
         if "." in pytest_name and pytest_name != old:
-            base = old_index.basedir(source)
-            strings[pytest_name] = (
-                (destination[len(base) + 1 :] if base else destination)
-                .removesuffix(".py")
-                .replace("/", ".")
-            )
+            strings[pytest_name] = old_index.dotted_under(old_index.basedir(source), destination)
     return strings
 
 

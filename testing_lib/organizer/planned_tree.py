@@ -48,5 +48,9 @@ class PlannedTree:
         files = {placement.get(p, p) for p in self.audit.index.files}
         files.update(inits)
         return ModuleIndex(
-            files, pythonpath=self.settings.pythonpath, root_on_path=self.root_importable
+            files,
+            pythonpath=self.settings.pythonpath,
+            root_on_path=self.root_importable,
+            root_package=self.audit.index.root_package,
+            import_mode=self.settings.import_mode,
         )
