@@ -23,6 +23,28 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _check_webhook(url: str) -> None:
+    from pydantic import ValidationError
+
+    from deployments.notifications import Webhook
+
+    try:
+        Webhook.model_validate({"url": url})
+    except ValidationError as exc:
+        raise usage_error(
+            f"--notify-webhook {url!r} is not an http(s) URL: give the address that "
+            "receives the notifications, e.g. https://hooks.example.com/T000/B000"
+        ) from exc
+
+
+def _host_of(url: str) -> str:
+    """The URL without its path: webhook paths often hold the token."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
 def server(
     host: Annotated[
         str, typer.Option(help="Interface to bind (loopback by default).")
@@ -35,12 +57,29 @@ def server(
     nightly_cron: Annotated[
         str, typer.Option("--nightly-cron", help="Cron of nightly-isolation.")
     ] = "0 2 * * *",
+    notify_webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--notify-webhook",
+            metavar="URL",
+            envvar="REMEDIATION_NOTIFY_WEBHOOK",
+            help=(
+                "POST JSON ({subject, text}) to URL when nightly-isolation finds tests "
+                "order-dependent for the first time, cannot run, or crashes."
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Start Prefect's server and serve the three deployments; Ctrl-C stops both."""
     import os
     import zoneinfo
 
-    from deployments.local_server import ServerStartError, prefect_server, serve_deployments
+    from deployments.local_server import (
+        ServerStartError,
+        ensure_notifications,
+        prefect_server,
+        serve_deployments,
+    )
 
     if not _is_loopback(host) and not os.environ.get("PREFECT_SERVER_API_AUTH_STRING"):
         raise usage_error(
@@ -54,6 +93,8 @@ def server(
         raise usage_error(
             f"unknown time zone {timezone!r}: use an IANA name such as Europe/Paris"
         ) from exc
+    if notify_webhook is not None:
+        _check_webhook(notify_webhook)
     default_target = None
     if target is not None:
         from testing_lib.config.target import load_target_config
@@ -70,6 +111,12 @@ def server(
             ui = api_url.removesuffix("/api")
             out.print(Text(f"Prefect UI: {ui}  (state: {home}; Ctrl-C stops)"), soft_wrap=True)
             os.environ["PREFECT_API_URL"] = api_url  # for the served runs' subprocesses
+            if notify_webhook is not None:
+                ensure_notifications(api_url, notify_webhook)
+                out.print(
+                    Text(f"Nightly findings are posted to {_host_of(notify_webhook)}"),
+                    soft_wrap=True,
+                )
             try:
                 serve_deployments(
                     api_url, target=default_target, timezone=timezone, nightly_cron=nightly_cron

@@ -1,4 +1,5 @@
-"""`remediate server`: a Prefect server on loopback plus the three served deployments.
+"""`remediate server`: a Prefect server on loopback plus the three served deployments (and,
+when asked, the automation that notifies of nightly isolation findings).
 
 The server runs as a child process in its own process group; the deployments are served
 from this process. One Ctrl-C stops serving and then the server, with everything it started.
@@ -61,7 +62,14 @@ def prefect_server(host: str, port: int, home: Path) -> Iterator[str]:
         raise ServerStartError(f"{host}:{port} is already in use: pick another --port")
     home.mkdir(parents=True, exist_ok=True)
     log = home / "server.log"
-    env = dict(os.environ, PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    env = dict(
+        os.environ,
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        # the event services that run automations (triggers and their actions): Prefect's
+        # default, forced so that the nightly notifications cannot be switched off unseen
+        PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
+    )
     env.pop("PREFECT_API_URL", None)
     command = [
         sys.executable,
@@ -91,6 +99,17 @@ def prefect_server(host: str, port: int, home: Path) -> Iterator[str]:
     finally:
         terminate_process_tree(popen, grace_s=10)
         logger.info("Prefect server stopped")
+
+
+def ensure_notifications(api_url: str, webhook_url: str) -> None:
+    """Create or update the nightly notification block and automation on `api_url`."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from deployments.notifications import ensure_nightly_notifications
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        automation = ensure_nightly_notifications(webhook_url)
+    logger.info("nightly notifications: automation %s", automation)
 
 
 def serve_deployments(

@@ -4,16 +4,26 @@ It validates what `[tool.remediation.isolation]` selects (`paths`, `markers`, `p
 each key left out follows the final_validation phase), so it can cover tests the gates leave
 out, such as the example's planted order-dependent tests.
 
-Keeps every report under TARGET/.remediation/isolation/ and names the order dependencies
-that are new since the previous night. Ends `Failed` (raising `IsolationNotPassed`, which
-carries the report) when any test's outcome depends on order (or validation could not run).
+Keeps every report under TARGET/.remediation/isolation/, and beside them the history of
+each order-dependent test (first seen, last seen, fixed): the artifact shows what is new
+tonight, what is known, and what was fixed tonight. Ends `Failed` (raising
+`IsolationNotPassed`, which carries the report) when any test's outcome depends on order
+(or validation could not run).
+
+Ending `Failed` is not what notifies: known order dependence fails every night. The flow
+emits `remediation.isolation.new-findings` when a test is order-dependent for the first
+time, and `remediation.isolation.run-failed` when the night could not validate; the
+automation of `deployments.notifications` sends on those (and on a crashed run).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 from prefect.logging import get_run_logger
 
 from flows.defaults import EXAMPLE_TARGET
@@ -21,12 +31,22 @@ from flows.outcomes import IsolationNotPassed
 from tasks.artifacts import artifact_key
 from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.environment import test_environment_values
-from testing_lib.exceptions import TargetConfigError
+from testing_lib.exceptions import TargetConfigError, TestInfrastructureError
 from testing_lib.isolation import IsolationReport, validate_isolation
+from testing_lib.isolation.dependence_history import advance
 from testing_lib.isolation.history import (
-    new_order_dependencies,
-    previous_reports,
+    current_tracking,
+    save_findings,
     save_isolation_report,
+    save_tracking,
+)
+from testing_lib.isolation.history_rendering import findings_markdown
+from testing_lib.isolation.night_events import (
+    NEW_FINDINGS,
+    RUN_FAILED,
+    RunFailed,
+    new_findings,
+    resource,
 )
 from testing_lib.isolation.order_rendering import isolation_markdown
 from testing_lib.isolation.preflight import find_tests
@@ -118,39 +138,67 @@ def nightly_isolation(
 ) -> IsolationReport:
     """Run the target's isolation selection (`[tool.remediation.isolation]`, by default the
     final_validation phase's) in `orders` orders (seeded) and report order dependence."""
-    config = load_target_config(target)
-    checked_selection(config)  # before the lock: a target without tests is left untouched
-    with target_lock(config.root):
-        return _validate(config, orders, seed)
+    name = Path(target).expanduser().name or str(target)
+    try:
+        config = load_target_config(target)
+        name = config.name
+        checked_selection(config)  # before the lock: a target without tests is left untouched
+        with target_lock(config.root):
+            return _validate(config, orders, seed)
+    except IsolationNotPassed as exc:
+        if isinstance(exc.report, IsolationReport) and exc.report.error:
+            _emit_run_failed(name, str(exc))
+        raise
+    except TestInfrastructureError as exc:  # says what to fix in its own words
+        _emit_run_failed(name, str(exc))
+        raise
+    except Exception as exc:
+        _emit_run_failed(name, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _emit_run_failed(target: str, reason: str) -> None:
+    """Tell the notification automation that this night could not validate."""
+    get_run_logger().info("telling the notification automation that %s could not run", target)
+    payload = RunFailed(target=target, reason=reason[:2000])
+    emit_event(RUN_FAILED, resource=resource(target), payload=payload.model_dump(mode="json"))
 
 
 def _validate(config: TargetConfig, orders: int, seed: int | None) -> IsolationReport:
     logger = get_run_logger()
-    history = previous_reports(config.root)
+    tracked = current_tracking(config.root)
     report = run_isolation(config, orders, seed)
     saved = save_isolation_report(config.root, report)
-    new = new_order_dependencies(history[-1][1] if history else None, report)
-    markdown = isolation_markdown(report, config.name)
-    if history:
-        markdown += (
-            f"\nNew since {history[-1][0].stem}: {', '.join(f'`{t}`' for t in new)}\n"
-            if new
-            else f"\nNothing new since {history[-1][0].stem}.\n"
-        )
+    tracked, findings = advance(tracked, report, report_name=saved.name)
+    save_tracking(config.root, tracked)
+    save_findings(config.root, saved, findings)
+    markdown = isolation_markdown(report, config.name) + "\n" + findings_markdown(findings)
     create_markdown_artifact(
         key=artifact_key(config.name, "isolation"),
         markdown=markdown,
         description=f"isolation of {config.name}: score {report.isolation_score:.1f}",
     )
     logger.info("isolation report saved to %s (seed %d)", saved, report.seed)
-    for test in new:
-        logger.error("new order-dependent test since the last run: %s", test)
+    for entry in findings.new:
+        logger.error("new order-dependent test since the last run: %s", entry.test)
+    for entry in findings.fixed:
+        logger.info("order-dependent since %s, fixed tonight: %s", entry.first_seen, entry.test)
+    counts = f"{len(findings.new)} new, {len(findings.known)} known"
     if report.error:
-        raise IsolationNotPassed(report, f"isolation validation could not finish: {report.error}")
+        found = f" ({counts}: {', '.join(findings.new_tests[:5])})" if findings.new else ""
+        raise IsolationNotPassed(
+            report, f"isolation validation could not finish: {report.error}{found}"
+        )
+    payload = new_findings(findings, target=config.name, root=str(config.root), report=str(saved))
+    if payload is not None:
+        emit_event(
+            NEW_FINDINGS, resource=resource(config.name), payload=payload.model_dump(mode="json")
+        )
     if report.order_dependent:
         raise IsolationNotPassed(
             report,
-            f"{len(report.order_dependent)} order-dependent test(s) ({len(new)} new), "
+            f"{len(report.order_dependent)} order-dependent test(s) ({counts}"
+            f"{f', {len(findings.fixed)} fixed' if findings.fixed else ''}), "
             f"seed {report.seed}: {', '.join(report.order_dependent_tests[:5])}",
         )
     return report

@@ -1,4 +1,5 @@
-"""Isolation reports kept under TARGET/.remediation/isolation/, oldest to newest."""
+"""Isolation reports kept under TARGET/.remediation/isolation/, oldest to newest, and the
+order-dependence history the nightly flow keeps beside them (`tracking_file`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from testing_lib.isolation.dependence_history import IsolationHistory, NightFindings, rebuild
 from testing_lib.isolation.order_models import IsolationReport
 from testing_lib.storage import STATE_DIR
 
@@ -40,7 +42,48 @@ def previous_reports(root: Path) -> list[tuple[Path, IsolationReport]]:
     return reports
 
 
-def new_order_dependencies(previous: IsolationReport | None, current: IsolationReport) -> list[str]:
-    """Order-dependent tests in `current` that `previous` did not report."""
-    before = set(previous.order_dependent_tests) if previous else set()
-    return [test for test in current.order_dependent_tests if test not in before]
+def tracking_file(root: Path) -> Path:
+    """The order-dependence history: in its own folder, so that the reports' `*.json`
+    listing (the nightly reports, oldest to newest) holds reports only."""
+    return history_dir(root) / "tracked" / "order-dependence.json"
+
+
+def load_tracking(root: Path) -> IsolationHistory | None:
+    """The saved history, or None when there is none (or it cannot be read: it is then
+    rebuilt from the reports, with a warning)."""
+    path = tracking_file(root)
+    try:
+        return IsolationHistory.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValidationError) as exc:
+        logger.warning("Rebuilding the unreadable order-dependence history %s: %s", path, exc)
+        return None
+
+
+def current_tracking(root: Path) -> IsolationHistory:
+    """The saved history, or the one the saved reports add up to when none is saved (a
+    target validated before the history was kept): those are read only then."""
+    saved = load_tracking(root)
+    if saved is not None:
+        return saved
+    return rebuild((path.name, report) for path, report in previous_reports(root))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def save_tracking(root: Path, history: IsolationHistory) -> Path:
+    return _write(tracking_file(root), history.model_dump_json(indent=2))
+
+
+def save_findings(root: Path, report: Path, findings: NightFindings) -> Path:
+    """Write what the night of `report` found (new, known, fixed) as
+    tracked/<report's name>.findings.json."""
+    path = tracking_file(root).parent / f"{report.stem}.findings.json"
+    return _write(path, findings.model_dump_json(indent=2))
