@@ -34,6 +34,10 @@ from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import TargetConfigError, TestInfrastructureError
 from testing_lib.isolation import IsolationReport, validate_isolation
 from testing_lib.isolation.dependence_history import advance
+from testing_lib.isolation.fix_models import FixReport
+from testing_lib.isolation.fix_plan import propose_fixes
+from testing_lib.isolation.fix_proof import ProofSetup
+from testing_lib.isolation.fix_rendering import fixes_markdown, save_patches
 from testing_lib.isolation.history import (
     current_tracking,
     save_findings,
@@ -123,6 +127,26 @@ def run_isolation(target: TargetConfig, orders: int, seed: int | None) -> Isolat
     return report
 
 
+@task(task_run_name="propose-fixes", cache_policy=NO_CACHE)
+def propose_fixes_for(target: TargetConfig, report: IsolationReport) -> FixReport:
+    """A proven fix (or why none) for each pair of `report`: the new ones, tonight. Each
+    patch is proven on a scratch copy of the target; the target is not written."""
+    setup = ProofSetup(
+        python=target.python,
+        selection=report.selection,
+        rootdir=report.rootdir,
+        extra_args=target.isolation_run().extra_args,
+        env=test_environment_values(target.testing),
+        xdist=report.xdist,
+        timeout_s=min(600.0, target.phase("final_validation").timeout_s),
+    )
+    fixes, _ = propose_fixes(report, setup, failing_orders={})
+    get_run_logger().info(
+        "fixes for %d new pair(s): %d proven", len(report.pairs), len(fixes.proven)
+    )
+    return fixes
+
+
 def _nightly_run_name() -> str:
     from prefect.runtime import flow_run
 
@@ -173,6 +197,11 @@ def _validate(config: TargetConfig, orders: int, seed: int | None) -> IsolationR
     save_tracking(config.root, tracked)
     save_findings(config.root, saved, findings)
     markdown = isolation_markdown(report, config.name) + "\n" + findings_markdown(findings)
+    new_pairs = [pair for pair in report.pairs if pair.victim in set(findings.new_tests)]
+    if new_pairs and not report.error:
+        fixes = propose_fixes_for(config, report.model_copy(update={"pairs": new_pairs}))
+        patches = save_patches(config.root, saved.stem, fixes)
+        markdown += "\n" + fixes_markdown(report, fixes, patches)
     create_markdown_artifact(
         key=artifact_key(config.name, "isolation"),
         markdown=markdown,

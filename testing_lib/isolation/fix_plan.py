@@ -32,6 +32,7 @@ from testing_lib.isolation.fix_proof import (
     scratch_copy,
 )
 from testing_lib.isolation.order_models import IsolationReport, PolluterPair, StateLeak
+from testing_lib.isolation.orders import build_orders
 from testing_lib.isolation.validator import TestIsolationValidator
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def propose_fixes(
             continue
         groups.setdefault(_module(pair.polluter), []).append(pair)
     for module, pairs in groups.items():
-        fixes, change = _fix_module(root, module, pairs, setup, failing_orders)
+        fixes, change = _fix_module(root, module, pairs, setup, failing_orders, report)
         result.fixes.extend(fixes)
         if change is not None:
             plan.files.append(change)
@@ -110,12 +111,15 @@ def _fix_module(
     pairs: list[PolluterPair],
     setup: ProofSetup,
     failing_orders: Mapping[str, Sequence[str]],
+    report: IsolationReport,
 ) -> tuple[list[PairFix], FilePlan | None]:
     """Patch `module` (relative to pytest's rootdir) for its pairs, and prove it."""
     relative = (Path(setup.rootdir) / module).as_posix().removeprefix("./")
     path = root / relative
     with scratch_copy(root) as copy:
         runs = ScratchRuns(copy, setup)
+        if any(pair.victim not in failing_orders for pair in pairs):
+            failing_orders = {**_rebuilt_orders(runs, report), **failing_orders}
         leaks: dict[str, list[StateLeak]] = {}
         for pair in pairs:
             found = pair.leaks
@@ -214,3 +218,25 @@ def fixes_for(
         timeout_s=min(600.0, validator.timeout_s),
     )
     return propose_fixes(report, setup, validator.failing_orders)
+
+
+def _rebuilt_orders(runs: ScratchRuns, report: IsolationReport) -> dict[str, Sequence[str]]:
+    """Each victim's failing order rebuilt from the report (its seed and order count, over
+    the tests pytest collects), for a report read back without its validator."""
+    try:
+        with runs.forked() as worker:
+            assert worker.info is not None
+            ids = worker.info.ids
+    except RunnerError as exc:
+        logger.warning("Could not collect the scratch copy to rebuild orders: %s", exc)
+        return {}
+    built = {
+        order.name: order.ids for order in build_orders(ids, len(report.orders_run), report.seed)
+    }
+    found: dict[str, Sequence[str]] = {}
+    for entry in report.order_dependent:
+        for name in entry.failing_orders:
+            if name in built:
+                found[entry.test] = built[name]
+                break
+    return found

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks.artifacts import artifact_key
 from testing_lib.checks.order_isolation import ISOLATION_CHECK, check_isolation
 from testing_lib.config.target import load_target_config
 from testing_lib.isolation import IsolationReport
@@ -73,6 +74,26 @@ def test_the_nightly_flow_fails_saves_history_and_names_new_dependencies(
     saved = sorted(history_dir(root).glob("*.json"))
     assert len(saved) == 2
     assert json.loads(saved[-1].read_text())["seed"] == 5
+    # the new pair comes with its proven fix: a patch file, and the diff in the artifact
+    patch = history_dir(root) / "fixes" / saved[-1].stem / "tests__unit__test_a_polluter.py.diff"
+    assert '+    environ = {key: os.environ.get(key) for key in ["API_TOKEN"]}' in patch.read_text()
+    markdown = latest_markdown(artifact_key(root.name, "isolation"))
+    assert "### `tests/unit/test_b_victim.py::test_no_token`" in markdown
+    assert "- polluter: `tests/unit/test_a_polluter.py::test_sets_token`" in markdown
+    assert "- fix: **proven**" in markdown
+    assert "```diff" in markdown
+    assert f"Apply it: `remediate isolation {root} --seed 5 --orders 2 --fix --apply`" in markdown
+
+
+def latest_markdown(key: str) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_latest_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
+    return str(artifact.data)
 
 
 def test_history_files_sort_in_the_order_they_were_written(tmp_path: Path) -> None:
