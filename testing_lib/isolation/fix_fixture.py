@@ -2,7 +2,7 @@
 
 Given the leaks of a polluter (as the validator named them, with what to restore), this
 writes a fixture into the polluter's module that snapshots that state before each of the
-module's tests and puts it back after: environment variables, the working directory,
+module's tests and puts it back after: environment variables, the working directory, `sys.path`,
 module globals and class attributes (deep-copied where they can be, so in-place changes
 are undone too), a FastAPI app's `dependency_overrides`, and the global `random` state.
 Leaks outside the test process's memory (files, database rows, threads, open files) have
@@ -19,7 +19,9 @@ import libcst as cst
 from testing_lib.isolation.order_models import StateLeak
 
 FIXTURE_NAME = "_restore_leaked_state"
-RESTORABLE = frozenset({"env", "cwd", "module_globals", "dependency_overrides", "random"})
+RESTORABLE = frozenset(
+    {"env", "cwd", "sys_path", "module_globals", "dependency_overrides", "random"}
+)
 
 
 def restorable(leaks: Iterable[StateLeak]) -> list[StateLeak]:
@@ -46,11 +48,13 @@ def fixture_source(leaks: Sequence[StateLeak]) -> str:
     keys = sorted({leak.subject[0] for leak in leaks if leak.state == "env" and leak.subject})
     paths = _attribute_paths(leaks)
     cwd = any(leak.state == "cwd" for leak in leaks)
+    path = any(leak.state == "sys_path" for leak in leaks)
     rng = any(leak.state == "random" for leak in leaks)
     imports = [
         *(["copy", "importlib"] if paths else []),
         *(["os"] if keys or cwd else []),
         *(["random"] if rng else []),
+        *(["sys"] if path else []),
     ]
     body = [
         "@pytest.fixture(autouse=True)",
@@ -68,6 +72,8 @@ def fixture_source(leaks: Sequence[StateLeak]) -> str:
         body.append("    cwd = os.getcwd()")
     if rng:
         body.append("    random_state = random.getstate()")
+    if path:
+        body.append("    import_path = list(sys.path)")
     if paths:
         listed = [f"        ({json.dumps(m)}, {json.dumps(p)})," for m, p in paths]
         body += [
@@ -99,6 +105,8 @@ def fixture_source(leaks: Sequence[StateLeak]) -> str:
         body.append("    os.chdir(cwd)")
     if rng:
         body.append("    random.setstate(random_state)")
+    if path:
+        body.append("    sys.path[:] = import_path")
     if paths:
         body += [
             "    for owner, name, value, contents in saved:",

@@ -24,6 +24,10 @@ FIXES: Final[dict[LeakedState, str]] = {
         "write inside a rolled-back transaction (isolated_db) instead of committing to a "
         "shared database"
     ),
+    "sys_path": (
+        "add import paths with monkeypatch.syspath_prepend (restored after the test), or "
+        "configure pythonpath in the pytest configuration"
+    ),
     "temp_files": (
         "write scratch files under tmp_path (a folder of each test's own) instead of a fixed "
         "path in the temp folder, or remove them in the fixture's teardown"

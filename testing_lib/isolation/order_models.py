@@ -20,6 +20,7 @@ LeakedState = Literal[
     "module_globals",
     "database_rows",
     "temp_files",
+    "sys_path",
 ]
 
 

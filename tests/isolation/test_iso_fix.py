@@ -30,6 +30,7 @@ POLLUTER = '''\
 
 import os
 import random
+import sys
 
 import fastapi
 
@@ -48,11 +49,13 @@ def test_pollutes():
     CACHE["k"] = 1
     random.seed(1)
     app.dependency_overrides[get_user] = lambda: "fake"
+    sys.path.append("/fix-kind")
 '''
 
 VICTIM = """\
 import os
 import random
+import sys
 
 import shared
 from shared import CACHE, Settings, app
@@ -64,6 +67,7 @@ def test_victim(start_cwd=os.getcwd()):
     assert Settings.debug is False
     assert CACHE == {} and CACHE is shared.CACHE
     assert app.dependency_overrides == {}
+    assert "/fix-kind" not in sys.path
     random.seed(None)
 """
 
@@ -86,6 +90,7 @@ EVERY_KIND = [
     leak("module_globals", "test_a_polluter", "CACHE"),
     leak("random"),
     leak("dependency_overrides", "shared", "app"),
+    leak("sys_path", "sys.path"),
 ]
 
 

@@ -342,8 +342,13 @@ def test_state_leaks_are_detected_per_test(make_suite: MakeSuite) -> None:
             def test_rebinds_a_service_function():
                 webapp.fetch_label = lambda: "fake"
 
+            def test_extends_the_import_path():
+                import sys
+                sys.path.append("/leaky/import/path")
+
             def test_cleans_up(monkeypatch):
                 monkeypatch.setenv("TEMPORARY", "1")
+                monkeypatch.syspath_prepend("/restored/path")
             """,
         }
     )
@@ -360,11 +365,13 @@ def test_state_leaks_are_detected_per_test(make_suite: MakeSuite) -> None:
         ("test_opens_a_file", "open_files"),
         ("test_starts_a_thread", "threads"),
         ("test_rebinds_a_service_function", "module_globals"),
+        ("test_extends_the_import_path", "sys_path"),
     } <= states
     assert not [s for s in states if s[0] == "test_cleans_up"]
     (override,) = [leak for leak in report.leaks if leak.state == "dependency_overrides"]
     assert override.detail == "left webapp.app.dependency_overrides[get_db] set"
     assert "changed webapp.fetch_label" in {leak.detail for leak in report.leaks}
+    assert "changed sys.path: added /leaky/import/path" in {leak.detail for leak in report.leaks}
 
 
 def test_a_hanging_test_ends_the_validation_at_its_time_limit_and_leaves_no_process(

@@ -4,7 +4,7 @@ Part of the ``remediation_order`` plugin (it imports this module by name, from t
 folder on the target's PYTHONPATH); standard library and pytest only, Python 3.9 syntax.
 Before and after each test the tracker snapshots the state a test can leave behind:
 environment variables, cwd, ``sys.path``, module globals of the target's own modules,
-FastAPI ``dependency_overrides``, open files, threads, ``random`` state, SQLite row
+``sys.path``, FastAPI ``dependency_overrides``, open files, threads, ``random`` state, SQLite row
 counts and the files under the temp folder (a fixed path there outlives the test); what
 differs is written as ``leak`` events through the recorder it is given.
 """
@@ -258,6 +258,7 @@ class LeakTracker:
         return {
             "env": dict(raw_env) if isinstance(raw_env, dict) else dict(os.environ),
             "cwd": os.getcwd(),
+            "sys_path": tuple(sys.path),
             "threads": {t.ident: t.name for t in threading.enumerate()},
             "fds": self._fds(),
             "random": hash(random.getstate()),
@@ -324,6 +325,18 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, ...]
         leaks.append(
             ("cwd", "changed the working directory to {}".format(after["cwd"]), before["cwd"])
         )
+    if before["sys_path"] != after["sys_path"]:
+        added = [p for p in after["sys_path"] if p not in before["sys_path"]]
+        removed = [p for p in before["sys_path"] if p not in after["sys_path"]]
+        change = "; ".join(
+            part
+            for part in (
+                "added {}".format(", ".join(added[:3])) if added else "",
+                "removed {}".format(", ".join(removed[:3])) if removed else "",
+            )
+            if part
+        )
+        leaks.append(("sys_path", "changed sys.path: {}".format(change or "reordered"), "sys.path"))
     new_threads = [
         name for ident, name in after["threads"].items() if ident not in before["threads"]
     ]
