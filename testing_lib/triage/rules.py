@@ -137,6 +137,9 @@ RULES: tuple[Rule, ...] = (
         patterns=_compile(
             r"(?P<key>api\.fda\.gov)",
             r"un-mocked outbound network access in a test: \S+ https?://(?P<key>[^/:\s]+)",
+            # the socket layer: "DNS look-up of HOST:PORT", "connect to HOST:PORT"
+            r"un-mocked outbound network access in a test: [^;]*?"
+            r"(?P<key>[\w-]+(?:\.[\w-]+)+|\[[0-9a-fA-F:]+\]):\d+",
             r"NetworkBlockedError: remediation: \S+ \[?(?P<key>[^\s\]]+?)\]?:\S+ refused",
             r"Socket(?:Connect)?BlockedError\b(?:.*?with host \"(?P<key>[^\"]+)\")?",
             r"Failed to resolve '(?P<key>[^']+)'",

@@ -45,6 +45,14 @@ CASES: list[tuple[str, str | None, str, str | None]] = [
     ),
     ("socket.gaierror: [Errno -2] Name or service not known", None, "real_network", None),
     (
+        "testing_lib.mocks.network.UnmockedRequestError: un-mocked outbound network access in "
+        "a test: DNS look-up of 10.255.255.1:80; mock it (respx, the mock_openfda_service "
+        "fixture) or use a service on localhost",
+        None,
+        "real_network",
+        "10.255.255.1",
+    ),
+    (
         "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.fda.gov', "
         "port=443): Max retries exceeded with url: /drug/label.json",
         None,
