@@ -130,12 +130,15 @@ class FixtureExists(ValueError):
     """The module already has a fixture of that name (an earlier fix): left alone."""
 
 
-def insert_fixture(source: str, fixture: str) -> str:
-    """`source` with `fixture` after its imports (and `import pytest` added if missing)."""
+def insert_fixture(source: str, fixture: str, imports: Sequence[str] = ()) -> str:
+    """`source` with `fixture` after its imports (and `import pytest` added if missing,
+    and each of `imports`, whole statements such as `import os`)."""
     module = cst.parse_module(source)
+    definition = cst.parse_statement(fixture)
+    name = definition.name.value if isinstance(definition, cst.FunctionDef) else FIXTURE_NAME
     for statement in module.body:
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == FIXTURE_NAME:
-            raise FixtureExists(f"the module already defines {FIXTURE_NAME}")
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            raise FixtureExists(f"the module already defines {name}")
     body = list(module.body)
     last_import = -1
     for index, statement in enumerate(body):
@@ -146,7 +149,7 @@ def insert_fixture(source: str, fixture: str) -> str:
     additions: list[cst.BaseStatement] = []
     if not _imports_pytest(body):
         additions.append(cst.parse_statement("import pytest\n"))
-    definition = cst.parse_statement(fixture)
+    additions += [cst.parse_statement(f"{line}\n") for line in imports]
     definition = definition.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
     position = last_import + 1
     after = body[position:]

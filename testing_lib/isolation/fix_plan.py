@@ -10,13 +10,13 @@ journal applies and undoes like any other codemod.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from testing_lib.codemods import CodemodPlan, FilePlan
 from testing_lib.exceptions import RunnerError
+from testing_lib.isolation.fix_by_cleaner import fix_with_cleaner
 from testing_lib.isolation.fix_fixture import (
     FixtureExists,
     fixture_source,
@@ -29,10 +29,11 @@ from testing_lib.isolation.fix_proof import (
     ScratchRuns,
     prove_module_unharmed,
     prove_pair,
+    rebuilt_orders,
     scratch_copy,
+    unified_diff,
 )
 from testing_lib.isolation.order_models import IsolationReport, PolluterPair, StateLeak
-from testing_lib.isolation.orders import build_orders
 from testing_lib.isolation.validator import TestIsolationValidator
 
 logger = logging.getLogger(__name__)
@@ -55,17 +56,6 @@ def _no_fix_reason(pair: PolluterPair, leaks: Sequence[StateLeak]) -> str:
         f"{pair.polluter} leaves state outside the test process's memory ({left}): "
         "no fixture of its module can restore it here; clean it up in the polluter "
         "(tmp_path, isolated_db) or reset it in a fixture of the victim"
-    )
-
-
-def _diff(relative: str, before: str, after: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            before.splitlines(keepends=True),
-            after.splitlines(keepends=True),
-            f"a/{relative}",
-            f"b/{relative}",
-        )
     )
 
 
@@ -97,12 +87,25 @@ def propose_fixes(
             continue
         groups.setdefault(_module(pair.polluter), []).append(pair)
     for module, pairs in groups.items():
-        fixes, change = _fix_module(root, module, pairs, setup, failing_orders, report)
+        fixes, changes = _fix_module(root, module, pairs, setup, failing_orders, report)
         result.fixes.extend(fixes)
-        if change is not None:
+        for change in changes:
+            if any(planned.path == change.path for planned in plan.files):
+                _postpone(result, change)  # one patch per file and run: the next run adds it
+                continue
             plan.files.append(change)
             plan.scanned += 1
     return result, plan
+
+
+def _postpone(result: FixReport, change: FilePlan) -> None:
+    for fix in result.fixes:
+        if fix.file == change.relative and fix.status == "proven" and fix.diff == change.diff():
+            fix.status = "not proven"
+            fix.reason = (
+                f"{change.relative} already gets another fix in this run: apply that one, "
+                "then run --fix again"
+            )
 
 
 def _fix_module(
@@ -112,14 +115,13 @@ def _fix_module(
     setup: ProofSetup,
     failing_orders: Mapping[str, Sequence[str]],
     report: IsolationReport,
-) -> tuple[list[PairFix], FilePlan | None]:
-    """Patch `module` (relative to pytest's rootdir) for its pairs, and prove it."""
-    relative = (Path(setup.rootdir) / module).as_posix().removeprefix("./")
-    path = root / relative
+) -> tuple[list[PairFix], list[FilePlan]]:
+    """Patch `module` (relative to pytest's rootdir) for its pairs and prove it; pairs
+    whose leaks no fixture restores get their cleaner's reset, when one is found."""
     with scratch_copy(root) as copy:
         runs = ScratchRuns(copy, setup)
         if any(pair.victim not in failing_orders for pair in pairs):
-            failing_orders = {**_rebuilt_orders(runs, report), **failing_orders}
+            failing_orders = {**rebuilt_orders(runs, report), **failing_orders}
         leaks: dict[str, list[StateLeak]] = {}
         for pair in pairs:
             found = pair.leaks
@@ -129,68 +131,75 @@ def _fix_module(
                 except RunnerError as exc:
                     logger.warning("Could not read what %s leaves: %s", pair.polluter, exc)
             leaks[pair.victim] = list(found)
-        fixable = restorable(leak for found in leaks.values() for leak in found)
-        if not fixable:
-            return [
-                PairFix(
-                    victim=pair.victim,
-                    polluter=pair.polluter,
-                    status="no local fix",
-                    file=relative,
-                    reason=_no_fix_reason(pair, leaks[pair.victim]),
-                )
-                for pair in pairs
-            ], None
-        original = path.read_bytes()
-        before = original.decode("utf-8")
-        try:
-            after = insert_fixture(before, fixture_source(_unique(fixable)))
-        except FixtureExists as exc:
-            return [
-                PairFix(
-                    victim=pair.victim,
-                    polluter=pair.polluter,
-                    status="not proven",
-                    file=relative,
-                    reason=f"{relative}: {exc}; review that fixture by hand",
-                )
-                for pair in pairs
-            ], None
-        try:
-            module_before = runs.outcomes([module])
-        except RunnerError as exc:
-            module_before = {}
-            logger.warning("Could not run %s before the patch: %s", module, exc)
-        (copy / relative).write_bytes(after.encode("utf-8"))
-        unharmed = prove_module_unharmed(runs, module, module_before)
-        fixes = []
-        for pair in pairs:
-            proof = [
-                *prove_pair(runs, pair.polluter, pair.victim, failing_orders.get(pair.victim)),
-                unharmed,
-            ]
-            failed = [run for run in proof if not run.passed]
-            fixes.append(
-                PairFix(
-                    victim=pair.victim,
-                    polluter=pair.polluter,
-                    status="not proven" if failed else "proven",
-                    file=relative,
-                    diff=_diff(relative, before, after),
-                    restores=[leak.detail for leak in _unique(fixable)],
-                    proof=proof,
-                    reason="; ".join(f"{run.name}: {run.detail}" for run in failed),
-                )
+        fixable = _unique(restorable(leak for found in leaks.values() for leak in found))
+        if fixable:
+            fixes, change = _prove_restoring(root, runs, module, pairs, fixable, failing_orders)
+            return fixes, [change] if change else []
+    fixes, changes = [], []
+    for pair in pairs:
+        fix, change = fix_with_cleaner(
+            root, pair, setup, failing_orders, report, _no_fix_reason(pair, leaks[pair.victim])
+        )
+        fixes.append(fix)
+        changes += [change] if change else []
+    return fixes, changes
+
+
+def _prove_restoring(
+    root: Path,
+    runs: ScratchRuns,
+    module: str,
+    pairs: list[PolluterPair],
+    fixable: list[StateLeak],
+    failing_orders: Mapping[str, Sequence[str]],
+) -> tuple[list[PairFix], FilePlan | None]:
+    """The restoring fixture in the polluter's `module`, proven on the scratch copy."""
+    relative = (Path(runs.setup.rootdir) / module).as_posix().removeprefix("./")
+    path = root / relative
+    original = path.read_bytes()
+    before = original.decode("utf-8")
+    try:
+        after = insert_fixture(before, fixture_source(fixable))
+    except FixtureExists as exc:
+        return [
+            PairFix(
+                victim=pair.victim,
+                polluter=pair.polluter,
+                status="not proven",
+                file=relative,
+                reason=f"{relative}: {exc}; review that fixture by hand",
             )
+            for pair in pairs
+        ], None
+    try:
+        module_before = runs.outcomes([module])
+    except RunnerError as exc:
+        module_before = {}
+        logger.warning("Could not run %s before the patch: %s", module, exc)
+    (runs.copy / relative).write_bytes(after.encode("utf-8"))
+    unharmed = prove_module_unharmed(runs, module, module_before)
+    fixes = []
+    for pair in pairs:
+        proof = [
+            *prove_pair(runs, pair.polluter, pair.victim, failing_orders.get(pair.victim)),
+            unharmed,
+        ]
+        failed = [run for run in proof if not run.passed]
+        fixes.append(
+            PairFix(
+                victim=pair.victim,
+                polluter=pair.polluter,
+                status="not proven" if failed else "proven",
+                file=relative,
+                diff=unified_diff(relative, before, after),
+                restores=[leak.detail for leak in fixable],
+                proof=proof,
+                reason="; ".join(f"{run.name}: {run.detail}" for run in failed),
+            )
+        )
     if any(fix.status != "proven" for fix in fixes):
         return fixes, None
-    change = FilePlan(
-        path=path,
-        relative=relative,
-        before=original,
-        after=after.encode("utf-8"),
-    )
-    return fixes, change
+    return fixes, FilePlan(path=path, relative=relative, before=original, after=after.encode())
 
 
 def _unique(leaks: Sequence[StateLeak]) -> list[StateLeak]:
@@ -218,25 +227,3 @@ def fixes_for(
         timeout_s=min(600.0, validator.timeout_s),
     )
     return propose_fixes(report, setup, validator.failing_orders)
-
-
-def _rebuilt_orders(runs: ScratchRuns, report: IsolationReport) -> dict[str, Sequence[str]]:
-    """Each victim's failing order rebuilt from the report (its seed and order count, over
-    the tests pytest collects), for a report read back without its validator."""
-    try:
-        with runs.forked() as worker:
-            assert worker.info is not None
-            ids = worker.info.ids
-    except RunnerError as exc:
-        logger.warning("Could not collect the scratch copy to rebuild orders: %s", exc)
-        return {}
-    built = {
-        order.name: order.ids for order in build_orders(ids, len(report.orders_run), report.seed)
-    }
-    found: dict[str, Sequence[str]] = {}
-    for entry in report.order_dependent:
-        for name in entry.failing_orders:
-            if name in built:
-                found[entry.test] = built[name]
-                break
-    return found

@@ -8,6 +8,8 @@ victim fail now passes it. The target itself is never written here.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import shlex
 import shutil
 import tempfile
@@ -18,11 +20,14 @@ from pathlib import Path
 
 from testing_lib.exceptions import RunnerError
 from testing_lib.isolation.fix_models import ProofRun
-from testing_lib.isolation.order_models import StateLeak
+from testing_lib.isolation.order_models import IsolationReport, StateLeak
+from testing_lib.isolation.orders import build_orders
 from testing_lib.isolation.replay import replay_args
 from testing_lib.isolation.worker import ForkWorker
 from testing_lib.results import TestStatus
 from testing_lib.runner import run_pytest
+
+logger = logging.getLogger(__name__)
 
 # Not copied: what the target's tests do not read and can be large or private.
 SCRATCH_IGNORE = shutil.ignore_patterns(
@@ -159,9 +164,12 @@ def prove_pair(
 
 
 def prove_module_unharmed(
-    runs: ScratchRuns, module: str, before: Mapping[str, TestStatus]
+    runs: ScratchRuns,
+    module: str,
+    before: Mapping[str, TestStatus],
+    name: str = "polluter's module",
 ) -> ProofRun:
-    """Every test of the polluter's module that passed before the patch passes after it."""
+    """Every test of the patched module that passed before the patch passes after it."""
     command = runs.command([module])
     try:
         after = runs.outcomes([module])
@@ -174,8 +182,41 @@ def prove_module_unharmed(
     ]
     kept = sum(1 for status in after.values() if status is TestStatus.PASSED)
     return ProofRun(
-        name="polluter's module",
+        name=name,
         command=command,
         passed=not broken,
         detail=f"no longer pass: {', '.join(broken[:5])}" if broken else f"{kept} passed",
+    )
+
+
+def rebuilt_orders(runs: ScratchRuns, report: IsolationReport) -> dict[str, Sequence[str]]:
+    """Each victim's failing order rebuilt from the report (its seed and order count, over
+    the tests pytest collects), for a report read back without its validator."""
+    try:
+        with runs.forked() as worker:
+            assert worker.info is not None
+            ids = worker.info.ids
+    except RunnerError as exc:
+        logger.warning("Could not collect the scratch copy to rebuild orders: %s", exc)
+        return {}
+    built = {
+        order.name: order.ids for order in build_orders(ids, len(report.orders_run), report.seed)
+    }
+    found: dict[str, Sequence[str]] = {}
+    for entry in report.order_dependent:
+        for name in entry.failing_orders:
+            if name in built:
+                found[entry.test] = built[name]
+                break
+    return found
+
+
+def unified_diff(relative: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            f"a/{relative}",
+            f"b/{relative}",
+        )
     )

@@ -3,7 +3,7 @@ is offered, applied through the codemod journal and undone byte for byte."""
 
 from __future__ import annotations
 
-import subprocess
+import json
 import textwrap
 from pathlib import Path
 
@@ -184,6 +184,32 @@ SUITE = {
         def test_z_reads_marker():
             assert not os.path.exists(os.path.join(tempfile.gettempdir(), "fix_shape_marker"))
     """,
+    "tests/test_d_cleanup.py": """
+        import os
+        import tempfile
+
+
+        def test_removes_marker():
+            marker = os.path.join(tempfile.gettempdir(), "fix_shape_marker")
+            if os.path.exists(marker):
+                os.remove(marker)
+    """,
+    "tests/test_e_no_cleaner.py": """
+        import os
+        import tempfile
+
+
+        def seen():
+            return os.path.join(tempfile.gettempdir(), "fix_shape_seen")
+
+
+        def test_records_seen():
+            open(seen(), "w").close()
+
+
+        def test_z_nothing_seen_yet():
+            assert not os.path.exists(seen())
+    """,
 }
 
 
@@ -196,41 +222,37 @@ def test_fix_proves_applies_and_undoes(tmp_path: Path, capsys: pytest.CaptureFix
     polluter = root / "tests/test_a_polluter.py"
     original = polluter.read_bytes()
 
-    assert main(["isolation", str(root), "--orders", "2", "--seed", "1", "--fix"]) == 1
+    victim_file = root / "tests/test_c_files.py"
+    victim_original = victim_file.read_bytes()
+    isolation = ["isolation", str(root), "--orders", "2", "--seed", "1"]
+
+    assert main([*isolation, "--fix"]) == 1
     dry = " ".join(capsys.readouterr().out.split())
     assert polluter.read_bytes() == original  # a dry run writes nothing
     for victim in ("test_reads_debug", "test_reads_env", "test_reads_cache"):
         assert f"tests/test_b_victim.py::{victim} after" in dry
-    assert dry.count(": proven") == 3
-    assert dry.count("✓ failing order") == 3
-    assert (
-        "test_z_reads_marker after tests/test_c_files.py::test_writes_marker: no local fix" in dry
-    )
+    assert dry.count(": proven") == 4
+    assert dry.count("✓ failing order") == 4
     assert "+def _restore_leaked_state():" in dry
+    # a file left behind, and a test that removes it: its reset, before the victim
+    assert "test_z_reads_marker after tests/test_c_files.py::test_writes_marker: proven" in dry
+    assert '+@pytest.mark.usefixtures("_reset_like_test_removes_marker")' in dry
+    # a file left behind and nothing that cleans it: no fix is offered
+    unfixable = "test_z_nothing_seen_yet after tests/test_e_no_cleaner.py::test_records_seen"
+    assert f"{unfixable}: no local fix" in dry
 
-    assert main(["isolation", str(root), "--orders", "2", "--seed", "1", "--fix", "--apply"]) == 1
+    assert main([*isolation, "--fix", "--apply"]) == 1
     applied = capsys.readouterr().out
     assert "patched tests/test_a_polluter.py" in applied
-    assert "tests/test_c_files.py" not in subprocess.list2cmdline([applied.split("patched")[1]])
+    assert "patched tests/test_c_files.py" in applied
+    assert "patched tests/test_e_no_cleaner.py" not in applied
 
-    assert (
-        main(
-            [
-                "isolation",
-                str(root),
-                "--orders",
-                "2",
-                "--seed",
-                "1",
-                "--json",
-                str(tmp_path / "r.json"),
-            ]
-        )
-        == 1
-    )
-    after = (tmp_path / "r.json").read_text(encoding="utf-8")
-    assert "test_reads_debug" not in after.split('"order_dependent"')[1].split('"results"')[0]
-    assert "test_z_reads_marker" in after
+    assert main([*isolation, "--json", str(tmp_path / "r.json")]) == 1
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [entry["test"] for entry in report["order_dependent"]] == [
+        "tests/test_e_no_cleaner.py::test_z_nothing_seen_yet"
+    ]
 
     assert main(["fix", "undo", str(root)]) == 0
     assert polluter.read_bytes() == original
+    assert victim_file.read_bytes() == victim_original
