@@ -1,4 +1,5 @@
-"""A pair with a cleaner and no restoring fixture: the cleaner's reset for the victim, proven.
+"""A pair with a cleaner and no restoring fixture: the cleaner's reset for the victim, proven;
+and a brittle test: its state-setter's setup as a fixture it requests, proven.
 
 Used when what the polluter leaves cannot be restored by a fixture of its own module
 (files, rows, state the validator does not track) but the validator found a cleaner. The
@@ -45,11 +46,13 @@ def fix_with_cleaner(
     """The first of the pair's cleaners whose reset, moved into the victim's module, is
     proven; else "no local fix" with why (`no_fix_reason` when there is no cleaner)."""
     reasons = []
-    for cleaner in pair.cleaners:
+    brittle = pair.kind == "brittle"  # its state-setter's setup, rather than a cleaner's reset
+    for cleaner in [pair.polluter] if brittle else pair.cleaners:
         try:
             return _try_cleaner(root, pair, cleaner, setup, failing_orders, report)
         except NoCleanerFix as exc:
-            reasons.append(f"the reset of {cleaner} cannot move: {exc}")
+            what = "setup" if brittle else "reset"
+            reasons.append(f"the {what} of {cleaner} cannot move: {exc}")
     return (
         PairFix(
             victim=pair.victim,
@@ -77,7 +80,8 @@ def _try_cleaner(
     original = path.read_bytes()
     before = original.decode("utf-8")
     cleaner_source = (root / base / cleaner_module).read_text(encoding="utf-8")
-    after = cleaner_fix(cleaner_source, cleaner_name, before, victim_name, cleaner)
+    brittle = pair.kind == "brittle"
+    after = cleaner_fix(cleaner_source, cleaner_name, before, victim_name, cleaner, setup=brittle)
     with scratch_copy(root) as copy:
         runs = ScratchRuns(copy, setup)
         orders = dict(failing_orders)
@@ -99,7 +103,11 @@ def _try_cleaner(
         status="not proven" if failed else "proven",
         file=relative,
         diff=unified_diff(relative, before, after),
-        restores=[f"what {cleaner} resets, before {pair.victim}"],
+        restores=[
+            f"the setup of {cleaner}, for {pair.victim}"
+            if brittle
+            else f"what {cleaner} resets, before {pair.victim}"
+        ],
         proof=proof,
         reason="; ".join(f"{run.name}: {run.detail}" for run in failed),
     )

@@ -73,14 +73,21 @@ def _import_line(statement: ast.stmt, name: str) -> str:
     )
 
 
-def fixture_name(cleaner: str) -> str:
-    return f"_reset_like_{cleaner}"
+def fixture_name(cleaner: str, *, setup: bool = False) -> str:
+    return f"_{'setup' if setup else 'reset'}_like_{cleaner}"
 
 
 def cleaner_fix(
-    cleaner_source: str, cleaner: str, victim_source: str, victim: str, cleaner_id: str
+    cleaner_source: str,
+    cleaner: str,
+    victim_source: str,
+    victim: str,
+    cleaner_id: str,
+    *,
+    setup: bool = False,
 ) -> str:
-    """`victim_source` with the cleaner's reset as a fixture its test `victim` requests."""
+    """`victim_source` with the cleaner's reset as a fixture its test `victim` requests;
+    with `setup`, the body is a state-setter's (for a brittle test) rather than a reset."""
     cleaner_tree = ast.parse(cleaner_source)
     function = _function(cleaner_tree, cleaner)
     if function is None:
@@ -108,12 +115,18 @@ def cleaner_fix(
     body = cst.parse_module(textwrap.dedent(body_lines)).body[0]
     assert isinstance(body, cst.FunctionDef)
     code = _body_code(body)
-    name = fixture_name(cleaner)
+    name = fixture_name(cleaner, setup=setup)
+    purpose = (
+        f'    """Set up, for the test that requests it, what it relied on an earlier test\n'
+        f"    for: the body of {cleaner_id} (written by"
+        if setup
+        else f'    """Reset, before the test that requests it, what an earlier test can leave\n'
+        f"    behind: the body of {cleaner_id}, which undoes it (written by"
+    )
     fixture = (
         "@pytest.fixture\n"
         f"def {name}():\n"
-        f'    """Reset, before the test that requests it, what an earlier test can leave\n'
-        f"    behind: the body of {cleaner_id}, which undoes it (written by\n"
+        f"{purpose}\n"
         '    `remediate isolation --fix`, which proved the order that failed passes)."""\n'
         + textwrap.indent(textwrap.dedent(code), "    ")
     )

@@ -3,7 +3,8 @@
 For each polluter module of the confirmed victim/polluter pairs, the fix is one autouse
 fixture in that module restoring what its tests leave changed (see `fix_fixture`). It is
 proven on a scratch copy (see `fix_proof`) before it is offered; what cannot be fixed
-locally (files, database rows, a brittle test) or fails its proof is listed with why. The
+locally or fails its proof is listed with why. A brittle test gets its state-setter's
+setup as a fixture it requests (see `fix_by_cleaner`). The
 result is a `FixReport` and, for the proven patches, a `CodemodPlan` that the codemod
 journal applies and undoes like any other codemod.
 """
@@ -69,32 +70,30 @@ def propose_fixes(
     result = FixReport(root=str(root))
     plan = CodemodPlan(root=root)
     groups: dict[str, list[PolluterPair]] = {}
+    changes: list[FilePlan] = []
     for pair in report.pairs:
         if not pair.confirmed:
             continue
         if pair.kind == "brittle":
-            result.fixes.append(
-                PairFix(
-                    victim=pair.victim,
-                    polluter=pair.polluter,
-                    status="no local fix",
-                    reason=(
-                        f"{pair.victim} fails alone and passes only after {pair.polluter}: "
-                        "move the setup it relies on into a fixture it requests"
-                    ),
-                )
+            reason = (
+                f"{pair.victim} fails alone and passes only after {pair.polluter}: "
+                "move the setup it relies on into a fixture it requests"
             )
+            fix, change = fix_with_cleaner(root, pair, setup, failing_orders, report, reason)
+            result.fixes.append(fix)
+            changes += [change] if change else []
             continue
         groups.setdefault(_module(pair.polluter), []).append(pair)
     for module, pairs in groups.items():
-        fixes, changes = _fix_module(root, module, pairs, setup, failing_orders, report)
+        fixes, module_changes = _fix_module(root, module, pairs, setup, failing_orders, report)
         result.fixes.extend(fixes)
-        for change in changes:
-            if any(planned.path == change.path for planned in plan.files):
-                _postpone(result, change)  # one patch per file and run: the next run adds it
-                continue
-            plan.files.append(change)
-            plan.scanned += 1
+        changes += module_changes
+    for change in changes:
+        if any(planned.path == change.path for planned in plan.files):
+            _postpone(result, change)  # one patch per file and run: the next run adds it
+            continue
+        plan.files.append(change)
+        plan.scanned += 1
     return result, plan
 
 

@@ -256,3 +256,26 @@ def test_fix_proves_applies_and_undoes(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["fix", "undo", str(root)]) == 0
     assert polluter.read_bytes() == original
     assert victim_file.read_bytes() == victim_original
+
+
+def test_a_brittle_test_gets_its_state_setters_setup_as_a_fixture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "brittle"
+    (root / "tests").mkdir(parents=True)
+    (root / "tests/test_a_setter.py").write_text(
+        "import os\n\n\ndef test_prepares():\n    os.environ['BRITTLE_READY'] = '1'\n"
+    )
+    (root / "tests/test_b_needs.py").write_text(
+        "import os\n\n\ndef test_needs_it():\n    assert os.environ.get('BRITTLE_READY') == '1'\n"
+    )
+
+    assert main(["isolation", str(root), "--orders", "2", "--seed", "1", "--fix"]) == 1
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "tests/test_b_needs.py::test_needs_it after tests/test_a_setter.py::test_prepares: proven"
+        in out
+    )
+    assert "✓ victim alone: tests/test_b_needs.py::test_needs_it passed" in out
+    assert '+@pytest.mark.usefixtures("_setup_like_test_prepares")' in out
