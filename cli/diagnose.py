@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.console import EXIT_BUSY, err, error, out, usage_error
+from cli.signals import stop_on_signals
 from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.config.testing import TestPerformanceConfig
@@ -151,6 +152,13 @@ def isolation(
     if found.warning is not None:
         err.print(Text.assemble(("warning: ", "bold yellow"), found.warning), soft_wrap=True)
     journal = history_dir(suite.root) / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-confirmed.jsonl"
+
+    def stopped(_: object = None) -> None:
+        kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
+        err.print(Text(f"stopped{kept}"), soft_wrap=True)
+
+    # a stop is final: if unwinding waits on a pytest run, the deadline exits anyway
+    stop_on_signals(stopped)
     try:
         with (
             _lock_or_exit_busy(suite.root),
@@ -170,8 +178,7 @@ def isolation(
             report = validator.validate_isolation()
             fixes = fixes_for(validator, report) if fix and report.pairs else None
     except KeyboardInterrupt:
-        kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
-        err.print(Text(f"stopped{kept}"), soft_wrap=True)
+        stopped()
         raise typer.Exit(130) from None
     out.print(Markdown(isolation_markdown(report, suite.name, tables=False)))
     if fix:

@@ -18,12 +18,14 @@ automation of `deployments.notifications` sends on those (and on a crashed run).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
+from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
 
 from flows.defaults import EXAMPLE_TARGET
@@ -183,7 +185,11 @@ def nightly_isolation(
 
 def _emit_run_failed(target: str, reason: str) -> None:
     """Tell the notification automation that this night could not validate."""
-    get_run_logger().info("telling the notification automation that %s could not run", target)
+    try:
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = get_run_logger()
+    except MissingContextError:  # called as a plain function (`nightly_isolation.fn`)
+        logger = logging.getLogger(__name__)
+    logger.info("telling the notification automation that %s could not run", target)
     payload = RunFailed(target=target, reason=reason[:2000])
     emit_event(RUN_FAILED, resource=resource(target), payload=payload.model_dump(mode="json"))
 
