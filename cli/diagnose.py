@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.console import EXIT_BUSY, err, error, out, usage_error
-from cli.signals import stop_on_signals
+from cli.signals import final_stop
 from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.config.testing import TestPerformanceConfig
@@ -157,10 +157,10 @@ def isolation(
         kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
         err.print(Text(f"stopped{kept}"), soft_wrap=True)
 
-    # a stop is final: if unwinding waits on a pytest run, the deadline exits anyway
-    stop_on_signals(stopped)
     try:
+        # a stop is final: if unwinding waits on a pytest run, the deadline exits anyway
         with (
+            final_stop(stopped),
             _lock_or_exit_busy(suite.root),
             out.status(f"running {suite.name} in {orders} orders"),
         ):

@@ -18,7 +18,8 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from testing_lib.runner.process import request_shutdown
 
@@ -109,3 +110,21 @@ def stop_on_signals(
         signal.signal(signum, _handle)
     _watch_wakeup_pipe(stop)
     return stop
+
+
+@contextmanager
+def final_stop(
+    on_deadline: Callable[[Stop], None] | None = None, grace_s: float = STOP_GRACE_S
+) -> Iterator[Stop]:
+    """`stop_on_signals` for the length of a block; the previous handlers and wakeup fd
+    come back after it (a command called in-process, by a test, leaves nothing behind)."""
+    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    wakeup_fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(wakeup_fd)
+    stop = stop_on_signals(on_deadline, grace_s)
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        signal.set_wakeup_fd(wakeup_fd)
