@@ -16,7 +16,7 @@ import textwrap
 
 import libcst as cst
 
-from testing_lib.isolation.fix_fixture import insert_fixture
+from testing_lib.isolation.fix_fixture import insert_fixture, is_docstring
 
 
 class NoCleanerFix(ValueError):
@@ -140,7 +140,7 @@ def _body_code(function: cst.FunctionDef) -> str:
     if not isinstance(function.body, cst.IndentedBlock):
         raise NoCleanerFix(f"{function.name.value} is written on one line")
     statements = list(function.body.body)
-    if statements and _is_docstring(statements[0]):
+    if statements and is_docstring(statements[0]):
         statements = statements[1:]
     if not statements:
         raise NoCleanerFix(f"{function.name.value} has no statements")
@@ -148,15 +148,6 @@ def _body_code(function: cst.FunctionDef) -> str:
         s for s in statements if isinstance(s, cst.SimpleStatementLine | cst.BaseCompoundStatement)
     ]
     return cst.Module(body=lines).code
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
-    )
 
 
 class _RequestFixture(cst.CSTTransformer):

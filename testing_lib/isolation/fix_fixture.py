@@ -142,9 +142,9 @@ def insert_fixture(source: str, fixture: str, imports: Sequence[str] = ()) -> st
     body = list(module.body)
     last_import = -1
     for index, statement in enumerate(body):
-        if _is_import(statement) or (index == 0 and _is_docstring(statement)):
+        if _is_import(statement) or (index == 0 and is_docstring(statement)):
             last_import = index
-        elif last_import >= 0 or not _is_docstring(statement):
+        elif last_import >= 0 or not is_docstring(statement):
             break
     additions: list[cst.BaseStatement] = []
     if not _imports_pytest(body):
@@ -166,7 +166,7 @@ def _comments(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
     return [line for line in lines if line.comment is not None]
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
+def is_docstring(statement: cst.BaseStatement) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1
