@@ -17,9 +17,11 @@ if "PREFECT_HOME" not in os.environ:
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+import re  # noqa: E402
 import textwrap  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -68,6 +70,56 @@ def make_target(tmp_path: Path) -> MakeTarget:
         return root
 
     return build
+
+
+# Parallel runs (pytest-xdist, `--dist loadgroup` in pyproject.toml): tests are spread one by
+# one over the workers, except the groups below, each of which runs whole on one worker. The
+# groups are given by this scheduler rather than by `xdist_group` marks: xdist 3.8 records a
+# mark by rewriting `item._nodeid`, which pytest 9.2 no longer reads, so marks group nothing.
+TESTS_DIR = Path(__file__).resolve().parent
+# Tests here create, list and drop databases on the one PostgreSQL server, and some assert
+# what any process left on it: they run one at a time.
+POSTGRES_GROUP = "postgresql"
+POSTGRES_DIR = "tests/database/"
+# A module with a module-scoped fixture (a whole flow, server or validation run shared by its
+# tests) pays for it once per worker that runs its tests: each such module is a group.
+_SHARED_FIXTURE = re.compile(r'^@pytest\.fixture\(scope="(?:module|package|class)"', re.M)
+
+
+def shared_fixture_modules(tests_dir: Path = TESTS_DIR) -> frozenset[str]:
+    """Node-id paths (tests/...) of the test modules that define a module-scoped fixture."""
+    root = tests_dir.parent
+    return frozenset(
+        path.relative_to(root).as_posix()
+        for path in tests_dir.rglob("test_*.py")
+        if _SHARED_FIXTURE.search(path.read_text(encoding="utf-8"))
+    )
+
+
+def xdist_scope(nodeid: str, shared_modules: frozenset[str]) -> str:
+    """The work unit of a test: its group, or the test alone."""
+    module = nodeid.split("::", 1)[0]
+    if module.startswith(POSTGRES_DIR):
+        return POSTGRES_GROUP
+    if module in shared_modules:
+        return module
+    return nodeid
+
+
+@pytest.hookimpl(optionalhook=True)  # a run without xdist has no such hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    shared_modules = shared_fixture_modules()
+
+    class GroupedScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            marked = super()._split_scope(nodeid)  # an `xdist_group` mark, where xdist sees it
+            return marked if marked != nodeid else xdist_scope(nodeid, shared_modules)
+
+    return GroupedScheduling(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

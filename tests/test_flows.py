@@ -35,12 +35,27 @@ def only_run(root: Path) -> Path:
     return run
 
 
-def test_all_four_phases_pass_and_the_report_is_saved(make_target) -> None:
+def test_all_four_phases_pass_load_the_config_once_and_the_report_is_saved(
+    make_target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One passing four-phase run (through the CLI, as a user starts it) proves the phases
+    pass, the target config is loaded once for the whole run, and the report is saved."""
+    import flows.run_config
+    import testing_lib.config.target as target_module
+
+    loads: list[object] = []
+    real = target_module.load_target_config
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        loads.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target_module, "load_target_config", counting)
+    monkeypatch.setattr(flows.run_config, "load_target_config", counting)
     root = make_target()
-    state = full_remediation(target=str(root), return_state=True)
-    report = state.result()
-    assert state.is_completed()
-    assert isinstance(report, RemediationReport)
+    assert main(["run", str(root)]) == 0  # 0: the flow run completed
+    assert loads == [root]
+    report = RemediationReport.model_validate_json((only_run(root) / "report.json").read_text())
     assert statuses(report) == dict.fromkeys(
         ["foundation", "core_infrastructure", "service_integration", "final_validation"], "passed"
     )
@@ -50,26 +65,6 @@ def test_all_four_phases_pass_and_the_report_is_saved(make_target) -> None:
     (performance,) = [c for c in report.phases[-1].checks if c.name == "performance thresholds"]
     assert performance.data["run_id"] == f"{report.run_id}-final_validation"  # its own gate's
     assert performance.data["tests"] == 6
-    saved = RemediationReport.model_validate_json((only_run(root) / "report.json").read_text())
-    assert saved.run_id == report.run_id
-    assert statuses(saved) == statuses(report)
-
-
-def test_a_failing_core_phase_stops_the_later_phases(make_target) -> None:
-    root = make_target({"tests/integration/database/test_db_broken.py": FAILING})
-    state = full_remediation(target=str(root), return_state=True)
-    report = unwrap(state.result(raise_on_failure=False))
-    assert state.is_failed()
-    assert statuses(report) == {
-        "foundation": "passed",
-        "core_infrastructure": "failed",
-        "service_integration": "not_run",
-        "final_validation": "not_run",
-    }
-    core = report.phases[1]
-    assert "test_db_broken.py::test_broken" in core.reason
-    assert core.suite.failures()[0].error_message
-    assert "core_infrastructure failed" in report.phases[2].reason
 
 
 def test_cli_exit_codes_and_json_report_match_the_run(make_target, tmp_path: Path) -> None:
@@ -87,26 +82,6 @@ def test_cli_exit_codes_and_json_report_match_the_run(make_target, tmp_path: Pat
     phases = json.loads(rerun.read_text())["phases"]
     assert [(p["name"], p["status"]) for p in phases] == [("core_infrastructure", "passed")]
     assert main(["run", str(root), "--from", "service_integration"]) == 0
-
-
-def test_a_four_phase_run_loads_the_target_config_once(
-    make_target, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import flows.run_config
-    import testing_lib.config.target as target_module
-
-    loads: list[object] = []
-    real = target_module.load_target_config
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        loads.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(target_module, "load_target_config", counting)
-    monkeypatch.setattr(flows.run_config, "load_target_config", counting)
-    root = make_target()
-    assert main(["run", str(root)]) == 0
-    assert loads == [root]
 
 
 def test_a_phase_with_nothing_selected_fails(make_target) -> None:
@@ -279,12 +254,21 @@ def test_each_phase_publishes_a_summary_and_a_failure_table(make_target) -> None
     assert "test_unit_broken.py::test_broken" in str(by_type["table"].data)
 
 
-def test_a_rerun_after_a_fix_reuses_only_the_phases_that_passed(make_target) -> None:
+def test_a_failed_core_stops_the_run_and_a_rerun_reuses_only_what_passed(make_target) -> None:
     root = make_target({"tests/integration/api/test_api_broken.py": FAILING})
-    first = unwrap(
-        full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
-    )
-    assert statuses(first)["core_infrastructure"] == "failed"
+    state = full_remediation(target=str(root), return_state=True)
+    first = unwrap(state.result(raise_on_failure=False))
+    assert state.is_failed()  # a failing core phase stops the later phases:
+    assert statuses(first) == {
+        "foundation": "passed",
+        "core_infrastructure": "failed",
+        "service_integration": "not_run",
+        "final_validation": "not_run",
+    }
+    core = first.phases[1]
+    assert "test_api_broken.py::test_broken" in core.reason
+    assert core.suite.failures()[0].error_message
+    assert "core_infrastructure failed" in first.phases[2].reason
 
     again = unwrap(
         full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
