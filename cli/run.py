@@ -132,6 +132,14 @@ def run(
             help="Skip phases that passed before on the same target content and configuration.",
         ),
     ] = False,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also run the deep checks: isolation in several orders and real CI profile "
+            "runs (what the nightly flow runs); slower.",
+        ),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and tracebacks.")
     ] = False,
@@ -179,7 +187,7 @@ def run(
 
     signals = stop_on_signals(on_deadline)
     try:
-        state = _run_flow(config, selected, python, run_id, reuse_passed)
+        state = _run_flow(config, selected, python, run_id, reuse_passed, deep)
     except KeyboardInterrupt:
         _print_outcome(save_stopped(signals), config.root)
         out.file.flush()
@@ -211,6 +219,7 @@ def _run_flow(
     python: str | None,
     run_id: str,
     reuse_passed: bool,
+    deep: bool,
 ) -> State[Any]:
     """The full flow on Prefect's embedded server, under the target's lock, with progress."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -244,6 +253,7 @@ def _run_flow(
                         python=config.python if python else None,
                         run_id=run_id,
                         reuse_passed=reuse_passed,
+                        deep=deep,
                         return_state=True,
                     )
             finally:

@@ -1,4 +1,7 @@
-"""One phase as its own flow run: checks, then the pytest gate, then the decision.
+"""One phase as its own flow run: the pytest gate and the checks, then the decision.
+
+The gate runs the phase's selection once, carrying the observers of the checks that judge
+it; the checks that run something of their own run alongside it (see `check_schedule`).
 
 A phase that does not pass ends its flow run `Failed`, carrying its `PhaseReport`, so the
 UI shows it red and offers a retry, and the parent flow still reads the report.
@@ -11,19 +14,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow
+from prefect.client.schemas.objects import State
 
+from flows.check_schedule import CheckSchedule, schedule_checks
 from flows.naming import phase_run_name
 from flows.outcomes import PhaseNotPassed
 from flows.run_config import load_for_run, run_config
 from tasks.artifacts import publish_phase_artifacts
-from tasks.checks import crashed_check, phase_checks, run_check
+from tasks.checks import crashed_check, judge_from_gate, phase_checks, run_check
 from tasks.gate import run_gate, run_gate_shard
-from testing_lib.checks.instrumented import shared_runs
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.gate_decision import decide_empty_gate, decide_gate
 from testing_lib.locking import target_lock
-from testing_lib.report import CheckResult, PhaseReport, PhaseStatus, RemediationReport
+from testing_lib.report import CheckResult, CheckStatus, PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner.limits import run_limits
 from testing_lib.runner.process import request_shutdown
@@ -38,10 +42,6 @@ from testing_lib.storage import (
     save_report,
 )
 from testing_lib.triage import triage
-
-# The share of a phase's time limit the checks before its gate may use; the gate, whose
-# verdict decides the phase, always gets the rest.
-CHECKS_SHARE = 0.5
 
 
 def _earlier_durations(root: Path, run_id: str, phase: PhaseName) -> dict[str, float]:
@@ -60,6 +60,7 @@ def _sharded_gate(
     run_id: str,
     shards: int,
     selection: Selection,
+    schedule: CheckSchedule,
 ) -> tuple[TestSuiteResult | None, str | None]:
     """Run the gate as `shards` concurrent task runs; the merged suite, or why it crashed."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,15 @@ def _sharded_gate(
     )
     futures = [
         run_gate_shard.submit(
-            config, phase, out_dir / f"shard-{i}", i, shards, durations_file, selection
+            config,
+            phase,
+            out_dir / f"shard-{i}",
+            i,
+            shards,
+            durations_file,
+            selection,
+            schedule.observers,
+            schedule.gate_env,
         )
         for i in range(shards)
     ]
@@ -88,6 +97,36 @@ def _sharded_gate(
     return merge_suites(phase, parts, order), None
 
 
+def _gate_judged(
+    config: TargetConfig,
+    phase: PhaseName,
+    schedule: CheckSchedule,
+    suite: TestSuiteResult | None,
+    out_dir: Path,
+    nothing: str | None,
+    crash: str | None,
+) -> list[CheckResult]:
+    """The checks judged from the gate's run (or told why there is none)."""
+    if nothing is not None:
+        status, why = CheckStatus.WARNING, f"not checked: phase {phase} selects nothing: {nothing}"
+    else:
+        status, why = CheckStatus.NOT_JUDGED, f"not judged: {crash or 'the gate did not run'}"
+    results = []
+    for check in schedule.from_gate:
+        state = judge_from_gate(
+            check.name,
+            phase,
+            config,
+            suite if nothing is None else None,
+            out_dir,
+            why,
+            status,
+            return_state=True,
+        )
+        results.append(_resolved(check.name, state))
+    return results
+
+
 @flow(name="run-phase", flow_run_name=phase_run_name, validate_parameters=True)
 def run_phase(
     target: str,
@@ -95,42 +134,32 @@ def run_phase(
     python: str | None = None,
     run_id: str | None = None,
     shards: int | None = None,
+    deep: bool = False,
 ) -> PhaseReport:
     """Run one remediation phase on `target` and gate on its pytest results.
 
     `shards` (default: the phase's `shards` setting) splits the gate into that many
-    concurrent pytest runs balanced by the tests' last known durations."""
+    concurrent pytest runs balanced by the tests' last known durations. `deep` adds the
+    deep checks' extra runs (more orders, CI profile runs) after the gate."""
     config = load_for_run(target, python=python)
     with run_config(config), target_lock(config.root):
-        return _phase(config, phase, run_id, shards)
+        return _phase(config, phase, run_id, shards, deep)
 
 
-def _run_checks(
-    config: TargetConfig, phase: PhaseName, *, after_gate: bool, run_id: str | None = None
-) -> list[CheckResult]:
-    """The phase's checks that run before the gate, or those that run after it."""
-    checks: list[CheckResult] = []
-    for check in phase_checks(phase):
-        if check.after_gate is not after_gate:
-            continue
-        state = run_check(check.name, phase, config, run_id, return_state=True)
-        if state.is_completed():
-            checks.append(state.result())
-        else:
-            checks.append(crashed_check(check.name, state.message))
-    return checks
+def _resolved(name: str, state: State[CheckResult]) -> CheckResult:
+    if state.is_completed():
+        return state.result()
+    return crashed_check(name, state.message)
 
 
 def _phase(
-    config: TargetConfig, phase: PhaseName, run_id: str | None, shards: int | None
+    config: TargetConfig, phase: PhaseName, run_id: str | None, shards: int | None, deep: bool
 ) -> PhaseReport:
-    """The phase within its `timeout_s`: every run it starts, checks included, ends by then.
-
-    The checks before the gate may use `CHECKS_SHARE` of it; the gate gets the rest."""
+    """The phase within its `timeout_s`: every run it starts, checks included, ends by then."""
     limit = config.phase(phase).timeout_s
     label = f"{phase}'s time limit (timeout_s = {limit:g} s)"
     with run_limits(seconds=limit, test_timeout_s=config.phase(phase).test_timeout_s, label=label):
-        return _limited_phase(config, phase, run_id, shards, limit * CHECKS_SHARE)
+        return _limited_phase(config, phase, run_id, shards, deep)
 
 
 def _limited_phase(
@@ -138,17 +167,15 @@ def _limited_phase(
     phase: PhaseName,
     run_id: str | None,
     shards: int | None,
-    checks_budget_s: float,
+    deep: bool,
 ) -> PhaseReport:
     standalone = run_id is None
     run_id = run_id or new_run_id()
     started = datetime.now(UTC)
-
-    with (
-        shared_runs(),  # checks that observe the same instrumented run share it
-        run_limits(seconds=checks_budget_s),
-    ):
-        checks = _run_checks(config, phase, after_gate=False)
+    schedule = schedule_checks(phase_checks(phase), deep=deep)
+    alongside = [  # every future is resolved below: unresolved ones get cancelled
+        (check.name, run_check.submit(check.name, phase, config)) for check in schedule.alongside
+    ]
 
     out_dir = phase_dir(config.root, run_id, phase)
     shard_count = shards or config.phase(phase).shards
@@ -160,17 +187,38 @@ def _limited_phase(
         f"cannot read {folder} in {config.root}: the tests in it are not gated"
         for folder in selection.unreadable
     ]
-    if nothing is not None:  # selected by classification, and no test is of its kind
-        suite = TestSuiteResult(suite_name=phase, selection=[])
-    elif shard_count > 1:
-        suite, crash = _sharded_gate(config, phase, out_dir, run_id, shard_count, selection)
-    else:
-        gate_state = run_gate(config, phase, out_dir, selection, return_state=True)
-        if gate_state.is_completed():
-            suite = gate_state.result()
+    try:
+        if nothing is not None:  # selected by classification, and no test is of its kind
+            suite = TestSuiteResult(suite_name=phase, selection=[])
+        elif shard_count > 1:
+            suite, crash = _sharded_gate(
+                config, phase, out_dir, run_id, shard_count, selection, schedule
+            )
         else:
-            crash = f"the pytest gate crashed: {gate_state.message}"
-    checks += _run_checks(config, phase, after_gate=True, run_id=run_id)
+            gate_state = run_gate(
+                config,
+                phase,
+                out_dir,
+                selection,
+                schedule.observers,
+                schedule.gate_env,
+                return_state=True,
+            )
+            if gate_state.is_completed():
+                suite = gate_state.result()
+            else:
+                crash = f"the pytest gate crashed: {gate_state.message}"
+        for _, future in alongside:
+            future.wait()
+    except BaseException:
+        request_shutdown()  # interrupted: stop the checks' runs before their threads join
+        raise
+    checks = [_resolved(name, future.state) for name, future in alongside]
+    checks += _gate_judged(config, phase, schedule, suite, out_dir, nothing, crash)
+    for check in schedule.after:
+        state = run_check(check.name, phase, config, run_id, return_state=True)
+        checks.append(_resolved(check.name, state))
+    checks = schedule.in_order(checks)
     if nothing is not None:
         status, reason = decide_empty_gate(checks, nothing)
     elif suite is not None:
@@ -188,6 +236,7 @@ def _limited_phase(
         started_at=started,
         finished_at=datetime.now(UTC),
         warnings=warnings,
+        deep_checks_not_run=[check.name for check in schedule.left_out],
     )
     save_phase_report(config.root, run_id, report)
     publish_phase_artifacts(report, config.name)

@@ -40,7 +40,8 @@ def ordered_phases(phases: list[PhaseName] | None) -> list[PhaseName]:
 
 
 def _phase_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    return f"phase-{parameters['phase']}-{parameters['fingerprint']}"
+    depth = "-deep" if parameters.get("deep") else ""
+    return f"phase-{parameters['phase']}-{parameters['fingerprint']}{depth}"
 
 
 @task(
@@ -51,10 +52,17 @@ def _phase_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     persist_result=True,
 )
 def gated_phase(
-    target: str, phase: PhaseName, python: str | None, run_id: str, fingerprint: str
+    target: str,
+    phase: PhaseName,
+    python: str | None,
+    run_id: str,
+    fingerprint: str,
+    deep: bool = False,
 ) -> PhaseReport:
     """Run the phase's flow; complete (and so cache) only when its gate passed."""
-    state = run_phase(target=target, phase=phase, python=python, run_id=run_id, return_state=True)
+    state = run_phase(
+        target=target, phase=phase, python=python, run_id=run_id, deep=deep, return_state=True
+    )
     report = phase_report_of(state.result(raise_on_failure=False))
     if report is None:
         report = PhaseReport(
@@ -72,12 +80,14 @@ def full_remediation(
     python: str | None = None,
     run_id: str | None = None,
     reuse_passed: bool = True,
+    deep: bool = False,
 ) -> RemediationReport:
     """Run the selected phases (default: all four) in order; a phase that does not pass
-    stops the ones after it, which are reported `not_run`."""
+    stops the ones after it, which are reported `not_run`. `deep` adds the deep checks
+    (isolation in several orders, CI profile runs) to the phases that have them."""
     config = load_for_run(target, python=python)
     with run_config(config), target_lock(config.root):
-        return _remediate(config, phases, python, run_id, reuse_passed)
+        return _remediate(config, phases, python, run_id, reuse_passed, deep)
 
 
 def _remediate(
@@ -86,6 +96,7 @@ def _remediate(
     python: str | None,
     run_id: str | None,
     reuse_passed: bool,
+    deep: bool,
 ) -> RemediationReport:
     run_id = run_id or new_run_id()
     report = RemediationReport(target=str(config.root), run_id=run_id, started_at=datetime.now(UTC))
@@ -108,6 +119,7 @@ def _remediate(
             python=config.python if python else None,
             run_id=run_id,
             fingerprint=phase_fingerprint(config, name, files),
+            deep=deep,
             return_state=True,
         )
         outcome = phase_report_of(state.result(raise_on_failure=False))

@@ -4,8 +4,9 @@ While pytest runs (in a worker thread), the task follows the runner's results fi
 keeps a Prefect progress artifact up to date.
 
 Every gate run carries the injected `remediation_monitor` plugin (standard library and
-pytest only, so it works whatever the target's interpreter has installed); its per-test
-metrics are stored in TARGET/.remediation/metrics.sqlite as run `<engine run>-<phase>`.
+pytest only, so it works whatever the target's interpreter has installed) and the observers
+of its phase's checks, which then judge this run instead of running the selection again. Its
+per-test metrics are stored in TARGET/.remediation/metrics.sqlite as run `<engine run>-<phase>`.
 The shards of a sharded gate all record into that one run, so the newest stored run is
 always a whole phase, never one shard of it.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import shlex
 import sqlite3
 import threading
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from tasks.artifacts import ProgressArtifact, artifact_key
+from testing_lib.checks.observed import Observer, observer_setup
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.environment import test_environment_values
@@ -48,6 +51,7 @@ def _run(
     progress_key: str,
     extra_args: list[str],
     extra_env: dict[str, str],
+    observers: Sequence[Observer],
 ) -> TestSuiteResult:
     logger = get_run_logger()
     config = target.phase(phase)
@@ -72,6 +76,7 @@ def _run(
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics_file = out_dir / MONITOR_FILE_NAME
     monitor_args, monitor_env = prepare_monitor(metrics_file)
+    observer_args, observer_env = observer_setup(observers, out_dir)
     started = datetime.now(UTC)
     results_file = out_dir / "results.jsonl"
     progress = ProgressArtifact(key=progress_key, description=f"{phase}: tests finished (%)")
@@ -85,10 +90,15 @@ def _run(
             python=target.python,
             suite_name=phase,
             markers=config.markers,
-            extra_args=[*monitor_args, *extra_args, *config.pytest_args],
+            extra_args=[*monitor_args, *observer_args, *extra_args, *config.pytest_args],
             timeout_s=config.timeout_s,
             test_timeout_s=config.test_timeout_s,
-            env={**test_environment_values(target.testing), **extra_env, **monitor_env},
+            env={
+                **test_environment_values(target.testing),
+                **extra_env,
+                **monitor_env,
+                **observer_env,
+            },
             results_file=results_file,
             log_file=out_dir / "pytest.log",
             cancel=cancel,
@@ -169,10 +179,15 @@ def perf_run_id(target: TargetConfig, phase: PhaseName, out_dir: Path) -> str:
 
 @task(task_run_name="pytest-gate-{phase}", cache_policy=NO_CACHE)
 def run_gate(
-    target: TargetConfig, phase: PhaseName, out_dir: Path, selection: Selection | None = None
+    target: TargetConfig,
+    phase: PhaseName,
+    out_dir: Path,
+    selection: Selection | None = None,
+    observers: Sequence[Observer] = (),
+    env: Mapping[str, str] | None = None,
 ) -> TestSuiteResult:
     """The phase's whole selection (`selection`, when the caller resolved it already) in one
-    pytest run."""
+    pytest run, carrying `observers` (recording into `out_dir`) and adding `env`."""
     return _run(
         target,
         phase,
@@ -180,7 +195,8 @@ def run_gate(
         selection=selection,
         progress_key=artifact_key(target.name, phase, "progress"),
         extra_args=[],
-        extra_env={},
+        extra_env=dict(env or {}),
+        observers=observers,
     )
 
 
@@ -193,6 +209,8 @@ def run_gate_shard(
     shards: int,
     durations_file: Path,
     selection: Selection | None = None,
+    observers: Sequence[Observer] = (),
+    env: Mapping[str, str] | None = None,
 ) -> TestSuiteResult:
     """Shard `shard` (0-based) of `shards`: every shard collects the selection and keeps its
     own duration-balanced share (the injected `remediation_shard` plugin)."""
@@ -204,7 +222,9 @@ def run_gate_shard(
         progress_key=artifact_key(target.name, phase, "progress", f"shard-{shard}"),
         extra_args=["-p", SHARD_PLUGIN],
         extra_env={
+            **(env or {}),
             "REMEDIATION_SHARD": f"{shard}/{shards}",
             "REMEDIATION_SHARD_DURATIONS": str(durations_file),
         },
+        observers=observers,
     )

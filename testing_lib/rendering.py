@@ -32,6 +32,13 @@ def failure_rows(report: PhaseReport) -> list[dict[str, str]]:
     return rows
 
 
+CHECK_SOURCES = {
+    "gate": "the gate's run",
+    "own": "its own run",
+    "deep": "deep runs",
+}
+
+
 def phase_markdown(report: PhaseReport, target: str) -> str:
     lines = [
         f"# {report.name}: {report.status.value}",
@@ -47,9 +54,23 @@ def phase_markdown(report: PhaseReport, target: str) -> str:
             render_markdown(Triage(groups=report.triage)),
         ]
     if report.checks:
-        lines += ["## Checks", "", "| check | status | details |", "| --- | --- | --- |"]
-        lines += [f"| {c.name} | {c.status.value} | {c.details} |" for c in report.checks]
+        lines += [
+            "## Checks",
+            "",
+            "| check | status | judged from | details |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {c.name} | {c.status.value} | {CHECK_SOURCES[c.source]} | {c.details} |"
+            for c in report.checks
+        ]
         lines.append("")
+    if report.deep_checks_not_run:
+        lines += [
+            f"Deep checks not run: {', '.join(report.deep_checks_not_run)} "
+            "(`remediate run --deep`, or the nightly flow).",
+            "",
+        ]
     suite = report.suite
     if suite is not None:
         lines += [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -26,6 +26,9 @@ class CheckResult(BaseModel):
     details: str
     data: dict[str, Any] = Field(default_factory=dict)
     duration_s: float | None = None  # wall time of the check
+    # "gate": judged from the phase gate's own run; "own": ran what it needed alongside the
+    # gate; "deep": a deep check's extra runs (`remediate run --deep`, nightly)
+    source: Literal["gate", "own", "deep"] = "own"
 
 
 class PhaseStatus(StrEnum):
@@ -46,6 +49,8 @@ class PhaseReport(BaseModel):
     finished_at: datetime | None = None
     reused: bool = False  # taken from an earlier passing run on the same content
     warnings: list[str] = Field(default_factory=list)  # what the verdict may not cover
+    # deep checks a daytime run left out (they run with `remediate run --deep` and nightly)
+    deep_checks_not_run: list[str] = Field(default_factory=list)
     triage: list[TriageGroup] = Field(default_factory=list)  # the gate's failures by kind
 
     @computed_field  # type: ignore[prop-decorator]

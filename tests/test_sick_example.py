@@ -85,5 +85,16 @@ def test_no_check_passes_on_nothing(phases: dict[str, PhaseReport]) -> None:
         and ("baseline 0 passed" in check.details or "ran no test" in check.details)
     ]
     assert vacuous == []
-    statuses = {check.name: check.status for check in phases["final_validation"].checks}
-    assert statuses["CI profiles"] is CheckStatus.PASSED  # a real baseline: 9 passed
+    checks = {check.name: check for check in phases["final_validation"].checks}
+    ci = checks["CI profiles"]  # judged from the gate: 9 passed, one tried the network
+    assert (ci.status, ci.source) == (CheckStatus.FAILED, "gate")
+    assert list(ci.data["offline_attempts"]) == [
+        nodeid
+        for nodeid, kind in _kinds(phases["final_validation"]).items()
+        if kind == "real_network"
+    ]
+
+
+def _kinds(report: PhaseReport) -> dict[str, str]:
+    """node id -> failure kind, for the examples the triage lists."""
+    return {example: group.kind for group in report.triage for example in group.examples}

@@ -7,9 +7,10 @@ How it is observed, for real:
    target's interpreter by `runner/target_plugins/remediation_routes.py`. A route is protected when
    its dependency tree holds a FastAPI security scheme (HTTPBearer, OAuth2PasswordBearer,
    APIKey*, ...) or a dependency named in `[tool.remediation.testing.auth] auth_dependencies`.
-2. The phase's selection runs with the injected `remediation_requests` plugin, which records
-   every request that reaches a Starlette/FastAPI app in the test process (method, path,
-   whether credentials were sent, response status) with the test that made it.
+2. The phase's selection runs (in a phase run: the gate's run) with the injected
+   `remediation_requests` plugin, which records every request that reaches a
+   Starlette/FastAPI app in the test process (method, path, whether credentials were sent,
+   response status) with the test that made it.
 3. A protected route counts as exercised when some test's request matched it (method and
    path pattern) and was refused for its credentials: no `Authorization` header and 401/403,
    or an `Authorization` header and 401. A 403 for a valid token (a permission check) does
@@ -30,10 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from testing_lib.checks.base import PhaseCheck
-from testing_lib.checks.instrumented import (
+from testing_lib.checks.instrumented import observe_service_integration
+from testing_lib.checks.observed import (
+    REQUESTS_OBSERVER,
+    InstrumentedRun,
     NotObserved,
     not_run_reason,
-    observe_service_integration,
 )
 from testing_lib.config.pyproject import PYPROJECT, PyprojectError, read_document, tool_table
 from testing_lib.config.target import TargetConfig
@@ -151,6 +154,14 @@ def exercised_routes(
 
 
 def check_auth_paths(target: TargetConfig) -> CheckResult:
+    """The check on its own: runs the phase's selection with the recorder, then judges it."""
+    if target.app is None:
+        return judge_auth_paths(target, NotObserved(CheckStatus.WARNING, ""))
+    return judge_auth_paths(target, observe_service_integration(target))
+
+
+def judge_auth_paths(target: TargetConfig, run: InstrumentedRun | NotObserved) -> CheckResult:
+    """The verdict on a run that carried `REQUESTS_OBSERVER`."""
     if target.app is None:
         return _result(
             CheckStatus.WARNING,
@@ -170,7 +181,6 @@ def check_auth_paths(target: TargetConfig) -> CheckResult:
             "auth_dependencies",
             routes=[route.label for route in routes],
         )
-    run = observe_service_integration(target)
     if isinstance(run, NotObserved):
         return _result(run.status, run.details)
     reason = not_run_reason(run)
@@ -211,4 +221,6 @@ AUTH_PATHS_CHECK = PhaseCheck(
     name=NAME,
     description="every route with an auth dependency is tested without a valid token",
     run=check_auth_paths,
+    observers=(REQUESTS_OBSERVER,),
+    judge=judge_auth_paths,
 )

@@ -1,9 +1,10 @@
 """final_validation check "isolation validation": no test's outcome depends on test order.
 
-A bounded run of the isolation validator (default two orders: original and reversed, no
+A deep check (`remediate run --deep`; the nightly flow runs the deeper validation): a
+bounded run of the isolation validator (default two orders: original and reversed, no
 cleaner search) over the phase's selection with the target's interpreter and test
 environment. Fails on order-dependent tests, naming each with its polluter and replay
-command; the nightly flow (`flows/nightly_isolation.py`) runs the deeper validation.
+command. Daytime runs leave it out: it runs the selection twice more.
 """
 
 from __future__ import annotations
@@ -121,4 +122,5 @@ ISOLATION_CHECK = PhaseCheck(
     name=NAME,
     description="no test's outcome depends on the order tests run in",
     run=check_isolation,
+    deep=True,
 )

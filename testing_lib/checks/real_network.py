@@ -1,13 +1,13 @@
 """service_integration check "no real network": the phase's tests never reach the internet.
 
-Runs the phase's selection with the injected `remediation_network` plugin, which refuses every
-outbound connection and DNS look-up except loopback *before* it is made, and records which test
-tried, the host and the port; the library's own guard (`testing_lib.mocks.network`, active
-when the target uses the plugin) records what it refuses at the httpx layer to the same file.
-Any record fails the check, naming the test and the host:port, except refusals a test declared
-with `testing_lib.mocks.network.expect_refusals()` (tests of the guard itself). The tests
-may pass or fail: refusals look like a machine without network; the gate judges outcomes.
-"""
+Judges the phase's run (in a phase run the gate's) with the injected `remediation_network`
+plugin, which refuses every outbound connection and DNS look-up except loopback *before* it
+is made, and records which test tried, the host and the port; the library's own guard
+(`testing_lib.mocks.network`, active when the target uses the plugin) records what it
+refuses at the httpx layer to the same file. Any record fails the check, naming the test and
+the host:port, except refusals a test declared with
+`testing_lib.mocks.network.expect_refusals()` (tests of the guard itself). The tests may
+pass or fail: refusals look like a machine without network; the gate judges outcomes."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from collections import defaultdict
 from typing import Any
 
 from testing_lib.checks.base import PhaseCheck
-from testing_lib.checks.instrumented import (
+from testing_lib.checks.instrumented import observe_service_integration
+from testing_lib.checks.observed import (
+    NETWORK_OBSERVER,
+    InstrumentedRun,
     NotObserved,
     not_run_reason,
-    observe_service_integration,
 )
 from testing_lib.config.target import TargetConfig
 from testing_lib.report import CheckResult, CheckStatus
@@ -46,7 +48,12 @@ def group_attempts(records: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def check_no_real_network(target: TargetConfig) -> CheckResult:
-    run = observe_service_integration(target)
+    """The check on its own: runs the phase's selection with the guard, then judges it."""
+    return judge_no_real_network(target, observe_service_integration(target))
+
+
+def judge_no_real_network(target: TargetConfig, run: InstrumentedRun | NotObserved) -> CheckResult:
+    """The verdict on a run that carried `NETWORK_OBSERVER`."""
     if isinstance(run, NotObserved):
         return _result(run.status, run.details)
     if run.sessions(NETWORK_FILE_ENV) == 0:
@@ -91,4 +98,6 @@ NETWORK_CHECK = PhaseCheck(
     name=NAME,
     description="the phase's tests run with the network blocked and none tries to reach it",
     run=check_no_real_network,
+    observers=(NETWORK_OBSERVER,),
+    judge=judge_no_real_network,
 )
