@@ -13,8 +13,9 @@ inside the pytest gates, the phases' time beyond their gates (checks that did no
 gate, and the phase flow's own work) and the rest (interpreter and Prefect start, the parent
 flow). Then, per phase of the cold runs with existing state: gate, the checks' own time
 (concurrent with the gate or judged from its records) and the phase's time beyond its gate.
-`--generated TESTS` benchmarks a generated suite of that many small tests in the default
-layout instead of TARGET. Run by hand; not part of the test suite.
+`--generated TESTS` benchmarks a generated suite of that many tests (each spending
+`--test-ms` of CPU, default 10) in the default layout instead of TARGET. Run by hand; not
+part of the test suite.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ def phase_rows(samples: list[Sample]) -> list[tuple[str, float, float, float, fl
     return rows
 
 
-def generate_suite(root: Path, tests: int) -> Path:
-    """`tests` small tests spread over the four phases' default folders, 25 to a module."""
+def generate_suite(root: Path, tests: int, test_ms: float) -> Path:
+    """`tests` tests spread over the four phases' default folders, 25 to a module, each
+    spending about `test_ms` of CPU (a backend test's query and request)."""
     folders = [
         "tests/unit",
         "tests/integration/api",
@@ -98,9 +100,10 @@ def generate_suite(root: Path, tests: int) -> Path:
     for start in range(0, tests, 25):
         folder = root / folders[(start // 25) % len(folders)]
         folder.mkdir(parents=True, exist_ok=True)
-        body = "".join(
-            f"\n\ndef test_{i}():\n    assert sum(range({i % 50})) >= 0\n"
-            for i in range(start, min(start + 25, tests))
+        body = "import time\n\n\ndef work():\n    end = time.process_time() + "
+        body += f"{test_ms / 1000!r}\n    while time.process_time() < end:\n        pass\n"
+        body += "".join(
+            f"\n\ndef test_{i}():\n    work()\n" for i in range(start, min(start + 25, tests))
         )
         (folder / f"test_gen_{start // 25:04d}.py").write_text(body, encoding="utf-8")
     return root
@@ -164,10 +167,11 @@ def main() -> int:
     parser.add_argument("target", nargs="?", default=str(REPO / "examples" / "mdra_backend"))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--generated", type=int, metavar="TESTS")
+    parser.add_argument("--test-ms", type=float, default=10.0, help="CPU per generated test")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-target-") as scratch:
         if args.generated:
-            root = generate_suite(Path(scratch) / "generated", args.generated)
+            root = generate_suite(Path(scratch) / "generated", args.generated, args.test_ms)
         else:  # a copy: the engine writes its runs under the target
             root = Path(scratch) / "target"
             shutil.copytree(
@@ -175,7 +179,8 @@ def main() -> int:
                 root,
                 ignore=shutil.ignore_patterns(".remediation", "__pycache__", ".prefect"),
             )
-        return measure(root, args.repeat, args.generated or args.target)
+        label = f"{args.generated} generated tests of {args.test_ms:g} ms CPU each"
+        return measure(root, args.repeat, label if args.generated else args.target)
 
 
 def measure(root: Path, repeat: int, label: object) -> int:

@@ -26,6 +26,7 @@ from testing_lib.triage import Triage, render_lines
 if TYPE_CHECKING:
     from prefect import State
 
+    from flows.local_api import LocalApi
     from testing_lib.config.target import TargetConfig
 
 TRIAGE_LINES = 4  # failure groups printed under each phase; all are in the JSON report
@@ -149,6 +150,7 @@ def run(
         configure_prefect_environment(quiet=False)
     from testing_lib.config.target import load_target_config
     from testing_lib.exceptions import TargetConfigError
+    from testing_lib.locking import TargetBusyError, target_lock
 
     selected = _select_phases(phase or [], from_)
     try:
@@ -159,47 +161,56 @@ def run(
         raise usage_error(f"--report {report} is a directory: give a file path")
     _require_runnable(config.python)
 
-    from flows.outcomes import remediation_report_of
-    from flows.remediation import ordered_phases
-    from testing_lib.stopped_run import stopped_report
-    from testing_lib.storage import new_run_id
+    with ExitStack() as held:
+        try:  # before anything starts: a busy target costs nothing
+            held.enter_context(target_lock(config.root, wait_s=0))
+        except TargetBusyError as exc:
+            error(str(exc))
+            raise typer.Exit(EXIT_BUSY) from None
+        # Prefect's API boots on another core while this process imports Prefect
+        local = None if os.environ.get("PREFECT_API_URL") else _start_local_api(held)
 
-    run_id = new_run_id()
-    started_at = datetime.now(UTC)
-    saved = threading.Event()
+        from flows.outcomes import remediation_report_of
+        from flows.remediation import ordered_phases
+        from testing_lib.stopped_run import stopped_report
+        from testing_lib.storage import new_run_id
 
-    def save_stopped(stopped_by: Stop) -> RemediationReport:
-        outcome = stopped_report(
-            config.root,
-            run_id,
-            ordered_phases(selected),
-            started_at=started_at,
-            why=stopped_by.name,
-        )
-        _save(config.root, outcome, report)
-        saved.set()
-        return outcome
+        run_id = new_run_id()
+        started_at = datetime.now(UTC)
+        saved = threading.Event()
 
-    def on_deadline(stopped_by: Stop) -> None:  # the flow did not end in time: save and go
-        if not saved.is_set():
-            outcome = save_stopped(stopped_by)
-            error(f"stopped by {stopped_by.name}; report: {_saved_path(config.root, outcome)}")
+        def save_stopped(stopped_by: Stop) -> RemediationReport:
+            outcome = stopped_report(
+                config.root,
+                run_id,
+                ordered_phases(selected),
+                started_at=started_at,
+                why=stopped_by.name,
+            )
+            _save(config.root, outcome, report)
+            saved.set()
+            return outcome
 
-    signals = stop_on_signals(on_deadline)
-    try:
-        state = _run_flow(config, selected, python, run_id, reuse_passed, deep)
-    except KeyboardInterrupt:
-        _print_outcome(save_stopped(signals), config.root)
-        out.file.flush()
-        signals.final(None)  # saved and said: exit now, not after Prefect's exit handlers
-    outcome = remediation_report_of(state.result(raise_on_failure=False))
-    if outcome is None:
-        error(f"the remediation flow crashed: {state.message}")
-        raise typer.Exit(EXIT_NEGATIVE)
-    _print_outcome(outcome, config.root)
-    if report is not None:
-        _write_report(outcome, report)
-    raise typer.Exit(EXIT_OK if outcome.passed else EXIT_NEGATIVE)
+        def on_deadline(stopped_by: Stop) -> None:  # the flow did not end in time: save and go
+            if not saved.is_set():
+                outcome = save_stopped(stopped_by)
+                error(f"stopped by {stopped_by.name}; report: {_saved_path(config.root, outcome)}")
+
+        signals = stop_on_signals(on_deadline)
+        try:
+            state = _run_flow(config, selected, python, run_id, reuse_passed, deep, local)
+        except KeyboardInterrupt:
+            _print_outcome(save_stopped(signals), config.root)
+            out.file.flush()
+            signals.final(None)  # saved and said: exit now, not after Prefect's exit handlers
+        outcome = remediation_report_of(state.result(raise_on_failure=False))
+        if outcome is None:
+            error(f"the remediation flow crashed: {state.message}")
+            raise typer.Exit(EXIT_NEGATIVE)
+        _print_outcome(outcome, config.root)
+        if report is not None:
+            _write_report(outcome, report)
+        raise typer.Exit(EXIT_OK if outcome.passed else EXIT_NEGATIVE)
 
 
 def _require_runnable(python: str) -> None:
@@ -213,6 +224,18 @@ def _require_runnable(python: str) -> None:
         raise usage_error(str(exc)) from exc
 
 
+def _start_local_api(held: ExitStack) -> LocalApi | None:
+    """Prefect's API server for this run, started now; None when a `remediate server` on
+    this Prefect home answers (the run uses it)."""
+    from flows.local_api import local_api
+    from flows.prefect_env import running_server
+
+    home = Path(os.environ["PREFECT_HOME"])
+    if running_server(home) is not None:
+        return None
+    return held.enter_context(local_api(home))
+
+
 def _run_flow(
     config: TargetConfig,
     selected: list[PhaseName],
@@ -220,33 +243,46 @@ def _run_flow(
     run_id: str,
     reuse_passed: bool,
     deep: bool,
+    local: LocalApi | None,
 ) -> State[Any]:
-    """The full flow on Prefect's embedded server, under the target's lock, with progress."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    """The full flow on the API this run uses (PREFECT_API_URL, a `remediate server` on this
+    Prefect home, else `local`, the one it started), with progress."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
 
-    from flows.prefect_env import start_embedded_server
+    from flows.local_api import LocalApiError
+    from flows.prefect_env import drain_prefect_workers, running_server
     from flows.remediation import full_remediation
     from flows.run_config import run_config
-    from testing_lib.locking import TargetBusyError, target_lock
 
     stop = threading.Event()
+    home = Path(os.environ["PREFECT_HOME"])
     with ExitStack() as held:
-        try:  # before Prefect starts: a busy target costs nothing
-            held.enter_context(target_lock(config.root, wait_s=0))
-        except TargetBusyError as exc:
-            error(str(exc))
-            raise typer.Exit(EXIT_BUSY) from None
         with out.status(f"starting {len(selected)} phase(s) on {config.root}") as status:
-            start_embedded_server(Path(os.environ["PREFECT_HOME"]))
+            api_url = PREFECT_API_URL.value() or running_server(home)
+            if not api_url and local is not None:
+                try:
+                    api_url = local.wait_ready(
+                        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+                    )
+                except LocalApiError as exc:
+                    error(str(exc))
+                    raise typer.Exit(EXIT_NEGATIVE) from None
+            held.enter_context(
+                temporary_settings(
+                    updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_API_URL: api_url}
+                )
+            )
             watcher = threading.Thread(
                 target=_watch, args=(run_dir(config.root, run_id), stop, status), daemon=True
             )
             watcher.start()
             try:
-                with (
-                    temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-                    run_config(config),
-                ):
+                with run_config(config):
                     return full_remediation(
                         target=str(config.root),
                         phases=selected,
@@ -259,6 +295,7 @@ def _run_flow(
             finally:
                 stop.set()
                 watcher.join()
+                drain_prefect_workers()  # before the API this run started stops
 
 
 def _saved_path(root: Path, outcome: RemediationReport) -> Path:

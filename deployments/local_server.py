@@ -3,6 +3,8 @@ when asked, the automation that notifies of nightly isolation findings).
 
 The server runs as a child process in its own process group; the deployments are served
 from this process. One Ctrl-C stops serving and then the server, with everything it started.
+While it is up, `PREFECT_HOME/remediation-server.json` names its API, so that `remediate
+run` with the same Prefect home uses it instead of starting Prefect's embedded server.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from flows.prefect_env import SERVER_FILE, announce_server
 from testing_lib.runner.process import terminate_process_tree
 
 logger = logging.getLogger(__name__)
@@ -92,11 +95,14 @@ def prefect_server(host: str, port: int, home: Path) -> Iterator[str]:
             start_new_session=True,
         )
     api_url = f"http://{host}:{port}/api"
+    announced = home / SERVER_FILE
     try:
         wait_healthy(api_url, popen, log, STARTUP_TIMEOUT_S)
         logger.info("Prefect server ready at %s (log: %s)", api_url, log)
+        announce_server(announced, api_url)
         yield api_url
     finally:
+        announced.unlink(missing_ok=True)
         terminate_process_tree(popen, grace_s=10)
         logger.info("Prefect server stopped")
 

@@ -1,4 +1,5 @@
 """What `remediate` leaves behind: nothing after a SIGKILL, nothing when a target is busy.
+(A SIGKILLed `remediate server` is tested with the served deployments, in test_server_e2e.)
 
 These start the real console script, with Prefect's embedded server, in a fresh
 PREFECT_HOME; every wait is on an event (a file the target's test writes, a process
@@ -22,7 +23,6 @@ import pytest
 
 from testing_lib.runner.process import terminate_process_tree
 from tests.conftest import PASSING, write_tree
-from tests.test_server_e2e import Api, free_port
 
 pytestmark = pytest.mark.prefect
 
@@ -154,37 +154,6 @@ def test_two_runs_from_one_folder_share_prefect_state_and_print_only_their_verdi
     ]
     assert "  1 × syntax error — fix the source the traceback names" in broken_out.decode()
     assert lines[-1].startswith("report: ")
-
-
-def test_a_sigkilled_server_leaves_no_process_behind(
-    tmp_path: Path, env: dict[str, str], processes: list[subprocess.Popen[bytes]]
-) -> None:
-    target = tmp_path / "target"
-    started = hanging_target(target)
-    port = free_port()
-    server = start(
-        processes, ["server", "--port", str(port), "--target", str(target)], env, tmp_path
-    )
-    api = Api(f"http://127.0.0.1:{port}/api")
-    deadline = time.monotonic() + STARTUP_S
-    while True:
-        assert server.poll() is None, server.communicate()
-        try:
-            api.deployment("run-phase", "rerun-phase")
-            break
-        except Exception:  # noqa: BLE001 - httpx errors until the server is up
-            assert time.monotonic() < deadline, "the server never served its deployments"
-            time.sleep(1)
-    response = api.trigger(
-        "run-phase", "rerun-phase", {"target": str(target), "phase": "foundation"}
-    )
-    assert response.status_code == 201, response.text
-    wait_for(started, server)
-    family = psutil.Process(server.pid).children(recursive=True)
-    assert any("pytest" in " ".join(p.cmdline()) for p in family)
-    server.kill()
-    server.wait(timeout=30)
-    assert_all_gone(family)
 
 
 def test_a_sigterm_is_final_the_run_is_saved_as_stopped_and_nothing_is_left(

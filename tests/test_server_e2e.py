@@ -11,13 +11,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
+import psutil
 import pytest
 
 from testing_lib.runner.process import terminate_process_tree
 from tests.conftest import FAILING, four_phase_files, write_tree
+from tests.test_cli_lifecycle import assert_all_gone, hanging_target, wait_for
 
 pytestmark = pytest.mark.prefect
 
@@ -92,8 +94,14 @@ class Api:
         return {a["key"] for a in response.json()}
 
 
+class Served(NamedTuple):
+    api: Api
+    target: Path
+    server: subprocess.Popen[bytes]
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Path]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     base = tmp_path_factory.mktemp("e2e")
     target = base / TARGET_NAME
     files = four_phase_files()
@@ -126,16 +134,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Path
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, (base / "server.log").read_text()[-3000:]
                 time.sleep(1)
-        yield api, target
+        yield Served(api, target, popen)
     finally:
         terminate_process_tree(popen, grace_s=15)
         log.close()
 
 
 def test_a_full_run_from_the_ui_then_a_retry_runs_only_what_failed(
-    served: tuple[Api, Path],
+    served: Served,
 ) -> None:
-    api, target = served
+    api, target, _ = served
     response = api.trigger("full-remediation", "full-remediation", {"target": str(target)})
     assert response.status_code == 201, response.text
     run = api.wait(response.json()["id"])
@@ -175,8 +183,8 @@ def test_a_full_run_from_the_ui_then_a_retry_runs_only_what_failed(
     assert len(api.flow_runs_named(f"core-infrastructure-{TARGET_NAME}")) == 2
 
 
-def test_rerun_phase_offers_only_the_four_phases(served: tuple[Api, Path]) -> None:
-    api, target = served
+def test_rerun_phase_offers_only_the_four_phases(served: Served) -> None:
+    api, target, _ = served
     rejected = api.trigger("run-phase", "rerun-phase", {"target": str(target), "phase": "warmup"})
     assert rejected.status_code == 409
     accepted = api.trigger(
@@ -188,10 +196,50 @@ def test_rerun_phase_offers_only_the_four_phases(served: tuple[Api, Path]) -> No
     assert run["name"] == f"foundation-{TARGET_NAME}"
 
 
-def test_nightly_isolation_carries_its_cron_schedule(served: tuple[Api, Path]) -> None:
-    api, _ = served
+def test_nightly_isolation_carries_its_cron_schedule(served: Served) -> None:
+    api, _, _ = served
     deployment = api.deployment("nightly-isolation", "nightly-isolation")
     (schedule,) = deployment["schedules"]
     assert schedule["schedule"]["cron"] == "0 2 * * *"
     assert schedule["schedule"]["timezone"] == "UTC"
     assert schedule["active"] is True
+
+
+def test_a_cli_run_on_the_servers_prefect_home_runs_on_that_server(
+    served: Served,
+) -> None:
+    api, target, _ = served
+    home = target.parent / "prefect-home"
+    before = len(api.flow_runs_named(f"foundation-{TARGET_NAME}"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    remediate = shutil.which("remediate", path=str(Path(sys.executable).parent))
+    assert remediate
+    done = subprocess.run(
+        [remediate, "run", str(target), "--phase", "foundation"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        start_new_session=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the run is in the server's history (the UI shows it): no embedded server was started
+    assert len(api.flow_runs_named(f"foundation-{TARGET_NAME}")) == before + 1
+
+
+def test_a_sigkilled_server_leaves_no_process_behind(served: Served, tmp_path: Path) -> None:
+    """Last in this module: it kills the module's server."""
+    api, _, server = served
+    target = tmp_path / "hanging"
+    started = hanging_target(target)
+    response = api.trigger(
+        "run-phase", "rerun-phase", {"target": str(target), "phase": "foundation"}
+    )
+    assert response.status_code == 201, response.text
+    wait_for(started, server)
+    family = psutil.Process(server.pid).children(recursive=True)
+    assert any("pytest" in " ".join(p.cmdline()) for p in family)
+    server.kill()
+    server.wait(timeout=30)
+    assert_all_gone(family)
