@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -168,7 +169,7 @@ def run(
             error(str(exc))
             raise typer.Exit(EXIT_BUSY) from None
         # Prefect's API boots on another core while this process imports Prefect
-        local = None if os.environ.get("PREFECT_API_URL") else _start_local_api(held)
+        local = None if _api_given() else _start_local_api(held)
 
         from flows.outcomes import remediation_report_of
         from flows.remediation import ordered_phases
@@ -222,6 +223,18 @@ def _require_runnable(python: str) -> None:
         require_pytest(python)
     except RunnerError as exc:
         raise usage_error(str(exc)) from exc
+
+
+def _api_given() -> bool:
+    """PREFECT_API_URL is set: in the environment or, once Prefect is imported (as when a
+    test harness or a served flow calls the CLI in-process), in Prefect's settings."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    if "prefect.settings" not in sys.modules:
+        return False
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
 
 
 def _start_local_api(held: ExitStack) -> LocalApi | None:

@@ -2,7 +2,8 @@
 
 - `full-remediation`: the four phases on a target (parameters: target, phases, reuse_passed).
 - `rerun-phase`: one phase, always fresh (parameters: target, phase as a Literal of the four).
-- `nightly-isolation`: order-dependence validation on a cron schedule (default 02:00 UTC).
+- `nightly-isolation`: order-dependence validation and the CI profile runs on a cron
+  schedule (default 02:00 UTC).
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ def build_deployments(
         _built(
             nightly_isolation.to_deployment(
                 name=NIGHTLY,
-                parameters={"target": default_target},
+                parameters={"target": default_target, "ci_profiles": True},
                 schedules=[Cron(nightly_cron, timezone=timezone)],
-                description="Run the suite in several orders and find order-dependent tests.",
+                description="Run the suite in several orders and find order-dependent tests; "
+                "run it under the CI profiles.",
                 entrypoint_type=module,
                 tags=tags,
             )

@@ -10,6 +10,10 @@ tonight, what is known, and what was fixed tonight. Ends `Failed` (raising
 `IsolationNotPassed`, which carries the report) when any test's outcome depends on order
 (or validation could not run).
 
+With `ci_profiles` (the scheduled deployment sets it) the night also runs final_validation's
+deep CI profile check, real runs under the `ci` and `offline` profiles (what `remediate run
+--deep` runs), shown in the artifact; a test that fails only under a profile fails the night.
+
 Ending `Failed` is not what notifies: known order dependence fails every night. The flow
 emits `remediation.isolation.new-findings` when a test is order-dependent for the first
 time, and `remediation.isolation.run-failed` when the night could not validate; the
@@ -31,6 +35,7 @@ from prefect.logging import get_run_logger
 from flows.defaults import EXAMPLE_TARGET
 from flows.outcomes import IsolationNotPassed
 from tasks.artifacts import artifact_key
+from testing_lib.checks.ci_profiles import check_ci_profiles
 from testing_lib.config.target import TargetConfig, load_target_config
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import TargetConfigError, TestInfrastructureError
@@ -57,6 +62,7 @@ from testing_lib.isolation.night_events import (
 from testing_lib.isolation.order_rendering import isolation_markdown
 from testing_lib.isolation.preflight import find_tests
 from testing_lib.locking import target_lock
+from testing_lib.report import CheckResult, CheckStatus
 from testing_lib.selection import Selection, resolve_isolation_selection
 
 _FIX_PATHS = (
@@ -129,6 +135,19 @@ def run_isolation(target: TargetConfig, orders: int, seed: int | None) -> Isolat
     return report
 
 
+@task(task_run_name="ci-profiles", cache_policy=NO_CACHE)
+def run_ci_profiles(target: TargetConfig) -> CheckResult:
+    """final_validation's deep CI profile check: its selection unconstrained, then under
+    each profile."""
+    result = check_ci_profiles(target)
+    get_run_logger().info("CI profiles: %s: %s", result.status.value, result.details)
+    return result
+
+
+def ci_profiles_markdown(result: CheckResult) -> str:
+    return f"## CI profiles (deep)\n\n**{result.status.value}**: {result.details}\n"
+
+
 @task(task_run_name="propose-fixes", cache_policy=NO_CACHE)
 def propose_fixes_for(target: TargetConfig, report: IsolationReport) -> FixReport:
     """A proven fix (or why none) for each pair of `report`: the new ones, tonight. Each
@@ -160,17 +179,21 @@ def _nightly_run_name() -> str:
 
 @flow(name="nightly-isolation", flow_run_name=_nightly_run_name, validate_parameters=True)
 def nightly_isolation(
-    target: str = str(EXAMPLE_TARGET), orders: int = 4, seed: int | None = None
+    target: str = str(EXAMPLE_TARGET),
+    orders: int = 4,
+    seed: int | None = None,
+    ci_profiles: bool = False,
 ) -> IsolationReport:
     """Run the target's isolation selection (`[tool.remediation.isolation]`, by default the
-    final_validation phase's) in `orders` orders (seeded) and report order dependence."""
+    final_validation phase's) in `orders` orders (seeded) and report order dependence;
+    with `ci_profiles`, also run final_validation's selection under the CI profiles."""
     name = Path(target).expanduser().name or str(target)
     try:
         config = load_target_config(target)
         name = config.name
         checked_selection(config)  # before the lock: a target without tests is left untouched
         with target_lock(config.root):
-            return _validate(config, orders, seed)
+            return _validate(config, orders, seed, ci_profiles)
     except IsolationNotPassed as exc:
         if isinstance(exc.report, IsolationReport) and exc.report.error:
             _emit_run_failed(name, str(exc))
@@ -194,7 +217,9 @@ def _emit_run_failed(target: str, reason: str) -> None:
     emit_event(RUN_FAILED, resource=resource(target), payload=payload.model_dump(mode="json"))
 
 
-def _validate(config: TargetConfig, orders: int, seed: int | None) -> IsolationReport:
+def _validate(
+    config: TargetConfig, orders: int, seed: int | None, ci_profiles: bool
+) -> IsolationReport:
     logger = get_run_logger()
     tracked = current_tracking(config.root)
     report = run_isolation(config, orders, seed)
@@ -208,6 +233,9 @@ def _validate(config: TargetConfig, orders: int, seed: int | None) -> IsolationR
         fixes = propose_fixes_for(config, report.model_copy(update={"pairs": new_pairs}))
         patches = save_patches(config.root, saved.stem, fixes)
         markdown += "\n" + fixes_markdown(report, fixes, patches)
+    ci = run_ci_profiles(config) if ci_profiles and not report.error else None
+    if ci is not None:
+        markdown += "\n" + ci_profiles_markdown(ci)
     create_markdown_artifact(
         key=artifact_key(config.name, "isolation"),
         markdown=markdown,
@@ -236,4 +264,6 @@ def _validate(config: TargetConfig, orders: int, seed: int | None) -> IsolationR
             f"{f', {len(findings.fixed)} fixed' if findings.fixed else ''}), "
             f"seed {report.seed}: {', '.join(report.order_dependent_tests[:5])}",
         )
+    if ci is not None and ci.status is CheckStatus.FAILED:
+        raise IsolationNotPassed(report, f"no order dependence, but CI profiles: {ci.details}")
     return report

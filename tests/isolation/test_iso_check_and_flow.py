@@ -59,8 +59,14 @@ def test_the_nightly_flow_fails_saves_history_and_names_new_dependencies(
     from flows.nightly_isolation import nightly_isolation
 
     root = make_target()
-    first = nightly_isolation(target=str(root), orders=2, seed=5, return_state=True)
+    first = nightly_isolation(
+        target=str(root), orders=2, seed=5, ci_profiles=True, return_state=True
+    )
     assert first.is_completed()
+    clean_night = latest_markdown(artifact_key(root.name, "isolation"))
+    assert "## CI profiles (deep)\n\n**passed**: no test changed outcome under ci, offline" in (
+        clean_night
+    )
     (root / "tests/unit/test_a_polluter.py").write_text(POLLUTER)
     (root / "tests/unit/test_b_victim.py").write_text(VICTIM)
 
