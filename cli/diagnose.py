@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.markdown import Markdown
@@ -28,6 +28,9 @@ from testing_lib.config.testing import TestPerformanceConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import TargetConfigError
 from testing_lib.locking import TargetBusyError, target_lock
+
+if TYPE_CHECKING:
+    from testing_lib.isolation import IsolationReport
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,14 @@ def isolation(
     if found.warning is not None:
         err.print(Text.assemble(("warning: ", "bold yellow"), found.warning), soft_wrap=True)
     journal = history_dir(suite.root) / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-confirmed.jsonl"
+    options = {
+        "orders": orders,
+        "seed": seed,
+        "victims": sorted(victim or ()),
+        "python": suite.python,  # the test environment follows the target's configuration
+    }
+    if apply:
+        _apply_reviewed(suite.root, suite.name, options, json_path)  # exits when it applied
 
     def stopped(_: object = None) -> None:
         kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
@@ -183,16 +194,46 @@ def isolation(
     out.print(Markdown(isolation_markdown(report, suite.name, tables=False)))
     if fix:
         from cli.isolation_fix import show_fixes
+        from testing_lib.isolation.fix_review import save_reviewed
 
         with _lock_or_exit_busy(suite.root):
             if fixes is None:
                 out.print(Text("no confirmed pair to fix"), soft_wrap=True)
             else:
+                if not apply:  # what the user reviews is what `--apply` will write
+                    save_reviewed(suite.root, options, report, *fixes)
                 show_fixes(*fixes, apply=apply)
+    _finish(report, json_path)
+
+
+def _finish(report: IsolationReport, json_path: Path | None) -> NoReturn:
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
     raise typer.Exit(1 if report.order_dependent or report.error else 0)
+
+
+def _apply_reviewed(root: Path, name: str, options: dict[str, Any], json_path: Path | None) -> None:
+    """Apply what the last dry run showed, when it ran with these options on the target as
+    it is now (then exit); else return, to validate and prove afresh."""
+    from cli.isolation_fix import show_fixes
+    from testing_lib.isolation.fix_review import load_reviewed
+    from testing_lib.isolation.order_rendering import isolation_markdown
+
+    with _lock_or_exit_busy(root):
+        reviewed = load_reviewed(root, options)
+        if reviewed is None:
+            return
+        out.print(Markdown(isolation_markdown(reviewed.report, name, tables=False)))
+        out.print(
+            Text(
+                f"applying the fixes of the dry run of {reviewed.saved_at:%Y-%m-%d %H:%M} UTC "
+                "(the target has not changed since)"
+            ),
+            soft_wrap=True,
+        )
+        show_fixes(reviewed.fixes, reviewed.plan(root), apply=True)
+    _finish(reviewed.report, json_path)
 
 
 def perf(

@@ -243,6 +243,7 @@ def test_fix_proves_applies_and_undoes(tmp_path: Path, capsys: pytest.CaptureFix
 
     assert main([*isolation, "--fix", "--apply"]) == 1
     applied = capsys.readouterr().out
+    assert "applying the fixes of the dry run of" in applied  # as reviewed, not proven again
     assert "patched tests/test_a_polluter.py" in applied
     assert "patched tests/test_c_files.py" in applied
     assert "patched tests/test_e_no_cleaner.py" not in applied
