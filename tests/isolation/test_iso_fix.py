@@ -136,11 +136,27 @@ def test_state_outside_the_process_has_no_restoring_fixture() -> None:
 
 SUITE = {
     "pytest.ini": "[pytest]\npythonpath = tests\n",
-    "tests/settings_mod.py": "class Settings:\n    debug = False\n\n\nCACHE = {}\n",
+    "tests/settings_mod.py": """
+        from fastapi import FastAPI
+
+
+        class Settings:
+            debug = False
+
+
+        CACHE = {}
+        app = FastAPI()
+
+
+        def get_name():
+            return "real"
+    """,
     "tests/test_a_polluter.py": """
         import os
+        import random
+        import sys
 
-        from settings_mod import CACHE, Settings
+        from settings_mod import CACHE, Settings, app, get_name
 
 
         def test_turns_debug_on():
@@ -153,11 +169,33 @@ SUITE = {
 
         def test_fills_cache():
             CACHE["k"] = 1
+
+
+        def test_changes_cwd(tmp_path):
+            os.chdir(tmp_path)
+
+
+        def test_adds_to_sys_path():
+            sys.path.insert(0, "/nonexistent/fix_shape_plugins")
+
+
+        def test_overrides_a_dependency():
+            app.dependency_overrides[get_name] = lambda: "stale"
+
+
+        def test_seeds_random():
+            random.seed(12345)
     """,
     "tests/test_b_victim.py": """
         import os
+        import pathlib
+        import random
+        import sys
 
-        from settings_mod import CACHE, Settings
+        from settings_mod import CACHE, Settings, app
+
+        ROOT = pathlib.Path(__file__).resolve().parent.parent
+        FIRST_DRAW_AFTER_SEED_12345 = 0.41661987254534116
 
 
         def test_reads_debug():
@@ -170,6 +208,22 @@ SUITE = {
 
         def test_reads_cache():
             assert CACHE == {}
+
+
+        def test_runs_from_the_root():
+            assert pathlib.Path.cwd().resolve() == ROOT
+
+
+        def test_imports_from_a_clean_path():
+            assert "/nonexistent/fix_shape_plugins" not in sys.path
+
+
+        def test_sees_no_override():
+            assert app.dependency_overrides == {}
+
+
+        def test_draws_fresh_random_numbers():
+            assert random.random() != FIRST_DRAW_AFTER_SEED_12345
     """,
     "tests/test_c_files.py": """
         import os
@@ -229,10 +283,19 @@ def test_fix_proves_applies_and_undoes(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([*isolation, "--fix"]) == 1
     dry = " ".join(capsys.readouterr().out.split())
     assert polluter.read_bytes() == original  # a dry run writes nothing
-    for victim in ("test_reads_debug", "test_reads_env", "test_reads_cache"):
+    victims = (
+        "test_reads_debug",  # a class attribute
+        "test_reads_env",  # an environment variable
+        "test_reads_cache",  # a module global changed in place
+        "test_runs_from_the_root",  # the working directory
+        "test_imports_from_a_clean_path",  # sys.path
+        "test_sees_no_override",  # a FastAPI dependency override
+        "test_draws_fresh_random_numbers",  # the random generator
+    )
+    for victim in victims:
         assert f"tests/test_b_victim.py::{victim} after" in dry
-    assert dry.count(": proven") == 4
-    assert dry.count("✓ failing order") == 4
+    assert dry.count(": proven") == len(victims) + 1  # and the file with a cleaner, below
+    assert dry.count("✓ failing order") == len(victims) + 1
     assert "+def _restore_leaked_state():" in dry
     # a file left behind, and a test that removes it: its reset, before the victim
     assert "test_z_reads_marker after tests/test_c_files.py::test_writes_marker: proven" in dry
