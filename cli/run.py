@@ -168,8 +168,7 @@ def run(
         except TargetBusyError as exc:
             error(str(exc))
             raise typer.Exit(EXIT_BUSY) from None
-        # Prefect's API boots on another core while this process imports Prefect
-        local = None if _api_given() else _start_local_api(held)
+        api = _prefect_api(held)
 
         from flows.outcomes import remediation_report_of
         from flows.remediation import ordered_phases
@@ -199,7 +198,7 @@ def run(
 
         signals = stop_on_signals(on_deadline)
         try:
-            state = _run_flow(config, selected, python, run_id, reuse_passed, deep, local)
+            state = _run_flow(config, selected, python, run_id, reuse_passed, deep, api)
         except KeyboardInterrupt:
             _print_outcome(save_stopped(signals), config.root)
             out.file.flush()
@@ -237,16 +236,17 @@ def _api_given() -> bool:
     return bool(PREFECT_API_URL.value())
 
 
-def _start_local_api(held: ExitStack) -> LocalApi | None:
-    """Prefect's API server for this run, started now; None when a `remediate server` on
-    this Prefect home answers (the run uses it)."""
+def _prefect_api(held: ExitStack) -> str | LocalApi | None:
+    """The API this run uses, chosen before Prefect is imported: None when PREFECT_API_URL
+    names one; the URL of a `remediate server` on this Prefect home that answers; else
+    Prefect's API server for this run, started now (it boots while Prefect is imported)."""
     from flows.local_api import local_api
     from flows.prefect_env import running_server
 
-    home = Path(os.environ["PREFECT_HOME"])
-    if running_server(home) is not None:
+    if _api_given():
         return None
-    return held.enter_context(local_api(home))
+    home = Path(os.environ["PREFECT_HOME"])
+    return running_server(home) or held.enter_context(local_api(home))
 
 
 def _run_flow(
@@ -256,10 +256,9 @@ def _run_flow(
     run_id: str,
     reuse_passed: bool,
     deep: bool,
-    local: LocalApi | None,
+    api: str | LocalApi | None,
 ) -> State[Any]:
-    """The full flow on the API this run uses (PREFECT_API_URL, a `remediate server` on this
-    Prefect home, else `local`, the one it started), with progress."""
+    """The full flow on the API `_prefect_api` chose, with progress."""
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -267,19 +266,18 @@ def _run_flow(
         temporary_settings,
     )
 
-    from flows.local_api import LocalApiError
-    from flows.prefect_env import drain_prefect_workers, running_server
+    from flows.local_api import LocalApi, LocalApiError
+    from flows.prefect_env import drain_prefect_workers
     from flows.remediation import full_remediation
     from flows.run_config import run_config
 
     stop = threading.Event()
-    home = Path(os.environ["PREFECT_HOME"])
     with ExitStack() as held:
         with out.status(f"starting {len(selected)} phase(s) on {config.root}") as status:
-            api_url = PREFECT_API_URL.value() or running_server(home)
-            if not api_url and local is not None:
+            api_url = PREFECT_API_URL.value() or api
+            if isinstance(api_url, LocalApi):
                 try:
-                    api_url = local.wait_ready(
+                    api_url = api_url.wait_ready(
                         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
                     )
                 except LocalApiError as exc:

@@ -9,7 +9,6 @@ same home uses that server while it answers, and starts nothing.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -18,7 +17,6 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-SERVER_START_LOCK = "embedded-server-start.lock"
 SERVER_FILE = "remediation-server.json"
 HEALTH_TIMEOUT_S = 2.0
 CONSOLE_LEVEL = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
@@ -37,25 +35,6 @@ def configure_prefect_environment(
     else:
         env[CONSOLE_LEVEL] = "INFO"
     return home
-
-
-def start_embedded_server(home: Path) -> None:
-    """Start Prefect's embedded server now, unless PREFECT_API_URL names a server.
-
-    The embedded server migrates its SQLite database as it starts; two engines doing it at
-    once on one PREFECT_HOME break it ("duplicate column name"). Starting under an flock on
-    the home makes the second wait for the first, then find the database migrated. Later
-    Prefect calls in this process reuse the started server.
-    """
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_ALLOW_EPHEMERAL_MODE
-
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_ALLOW_EPHEMERAL_MODE.value():
-        return
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / SERVER_START_LOCK).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or we die
-        SubprocessASGIServer().start()
 
 
 def announce_server(path: Path, api_url: str) -> None:

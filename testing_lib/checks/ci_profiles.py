@@ -26,7 +26,7 @@ from testing_lib.checks.observed import (
     NotObserved,
     not_run_reason,
 )
-from testing_lib.checks.real_network import group_attempts
+from testing_lib.checks.real_network import group_attempts, list_attempts
 from testing_lib.ci import PROFILE_NAMES, CICDValidator, ProfileName
 from testing_lib.ci.profiles import CI_ENV
 from testing_lib.config.target import TargetConfig
@@ -39,7 +39,6 @@ from testing_lib.selection import resolve_selection
 NAME = "CI profiles"
 PROFILES_ENV = "REMEDIATION_CI_PROFILES"
 DEFAULT_PROFILES: tuple[ProfileName, ...] = ("ci", "offline")
-MAX_LISTED = 10
 DEEP_ONLY = "the variable allowlist and the constrained and parallel profiles run in deep runs"
 
 
@@ -123,13 +122,11 @@ def judge_ci_from_gate(target: TargetConfig, run: InstrumentedRun | NotObserved)
     attempts = group_attempts([e for e in run.events(NETWORK_FILE_ENV) if not e.get("expected")])
     data = {"derived_from": "gate", "set_env": CI_ENV, "offline_attempts": attempts}
     if attempts:
-        shown = list(attempts.items())[:MAX_LISTED]
-        listed = "; ".join(f"{nodeid} -> {', '.join(hosts)}" for nodeid, hosts in shown)
         return CheckResult(
             name=NAME,
             status=CheckStatus.FAILED,
             details=f"{len(attempts)} test(s) fail on an offline CI runner: they tried to "
-            f"reach the network: {listed}; mock these calls",
+            f"reach the network: {list_attempts(attempts)}; mock these calls",
             data=data,
         )
     reason = not_run_reason(run)

@@ -47,6 +47,14 @@ def group_attempts(records: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {nodeid: sorted(hosts) for nodeid, hosts in sorted(grouped.items())}
 
 
+def list_attempts(attempts: dict[str, list[str]]) -> str:
+    """`node id -> host:port, ...; ...` for the first `MAX_LISTED` tests, and how many more."""
+    shown = list(attempts.items())[:MAX_LISTED]
+    listed = "; ".join(f"{nodeid} -> {', '.join(hosts)}" for nodeid, hosts in shown)
+    more = f" (and {len(attempts) - MAX_LISTED} more)" if len(attempts) > MAX_LISTED else ""
+    return listed + more
+
+
 def check_no_real_network(target: TargetConfig) -> CheckResult:
     """The check on its own: runs the phase's selection with the guard, then judges it."""
     return judge_no_real_network(target, observe_service_integration(target))
@@ -74,13 +82,11 @@ def judge_no_real_network(target: TargetConfig, run: InstrumentedRun | NotObserv
         "exit_code": run.suite.exit_code,
     }
     if attempts:
-        shown = list(attempts.items())[:MAX_LISTED]
-        listed = "; ".join(f"{nodeid} -> {', '.join(hosts)}" for nodeid, hosts in shown)
-        more = f" (and {len(attempts) - MAX_LISTED} more)" if len(attempts) > MAX_LISTED else ""
         return _result(
             CheckStatus.FAILED,
             f"{len(attempts)} test(s) tried to reach the network (refused before connecting): "
-            f"{listed}{more}; mock these calls (respx, the mock_openfda_service fixture)",
+            f"{list_attempts(attempts)}; mock these calls (respx, the mock_openfda_service "
+            "fixture)",
             **data,
         )
     reason = not_run_reason(run)
