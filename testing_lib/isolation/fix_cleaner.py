@@ -1,11 +1,11 @@
 """The fix when a cleaner exists: its reset, as a fixture the victim requests.
 
 The validator found a test (the cleaner) that, run between the polluter and the victim,
-makes the victim pass again: its body undoes what the polluter leaves. When the cleaner is
-a plain function without parameters, its body becomes a fixture in the victim's module
-(with the imports it needs, copied from the cleaner's module) and the victim requests it
-with `@pytest.mark.usefixtures`. This is the idea of iFixFlakies, proven like every other
-fix before it is offered.
+makes the victim pass again: its body undoes what the polluter leaves. The cleaner's body
+becomes a fixture in the victim's module (requesting the cleaner's fixtures, async when the
+cleaner is, with the imports it needs copied from the cleaner's module) and the victim
+requests it with `@pytest.mark.usefixtures`. This is the idea of iFixFlakies, proven like
+every other fix before it is offered.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ import textwrap
 import libcst as cst
 
 from testing_lib.isolation.fix_fixture import insert_fixture, is_docstring
+from testing_lib.isolation.fix_session import RequestFixture, usefixtures_names
 
 
 class NoCleanerFix(ValueError):
-    """The cleaner's body cannot be moved (parameters, async, names it cannot carry)."""
+    """The cleaner's body cannot be moved (arguments that are not fixtures, names the
+    victim's module cannot import, a body written on one line)."""
 
 
 def _function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -77,6 +79,16 @@ def fixture_name(cleaner: str, *, setup: bool = False) -> str:
     return f"_{'setup' if setup else 'reset'}_like_{cleaner}"
 
 
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The fixtures `function` requests as arguments (each of them, by name)."""
+    arguments = function.args
+    if arguments.vararg or arguments.kwarg or arguments.kwonlyargs:
+        raise NoCleanerFix(f"{function.name} takes *args, **kwargs or keyword-only arguments")
+    if arguments.defaults:
+        raise NoCleanerFix(f"{function.name} has arguments with defaults, not fixtures")
+    return [arg.arg for arg in [*arguments.posonlyargs, *arguments.args]]
+
+
 def cleaner_fix(
     cleaner_source: str,
     cleaner: str,
@@ -87,51 +99,62 @@ def cleaner_fix(
     setup: bool = False,
 ) -> str:
     """`victim_source` with the cleaner's reset as a fixture its test `victim` requests;
-    with `setup`, the body is a state-setter's (for a brittle test) rather than a reset."""
+    with `setup`, the body is a state-setter's (for a brittle test) rather than a reset.
+
+    The fixture requests what the cleaner requests (its arguments, after the fixtures of its
+    `usefixtures` marks, so those are set up first) and is async when the cleaner is."""
     cleaner_tree = ast.parse(cleaner_source)
     function = _function(cleaner_tree, cleaner)
     if function is None:
         raise NoCleanerFix(f"{cleaner} is not a module-level function")
-    if isinstance(function, ast.AsyncFunctionDef):
-        raise NoCleanerFix(f"{cleaner} is async")
-    arguments = function.args
-    if arguments.args or arguments.kwonlyargs or arguments.vararg or arguments.kwarg:
-        raise NoCleanerFix(f"{cleaner} takes fixtures; its reset needs them too")
+    definition = next(
+        statement
+        for statement in cst.parse_module(cleaner_source).body
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == cleaner
+    )
+    parameters = _parameters(function)
+    requested = [
+        *(name for name in usefixtures_names(definition) if name not in parameters),
+        *parameters,
+    ]
     victim_tree = ast.parse(victim_source)
     if _function(victim_tree, victim) is None:
         raise NoCleanerFix(f"{victim} is not a module-level function")
     in_victim = _bound_at_top(victim_tree)
     in_cleaner = _bound_at_top(cleaner_tree)
     imports = []
-    for name in sorted(_free_names(function)):
+    for name in sorted(_free_names(function) - set(parameters)):
         if name in in_victim:
             continue
         statement = in_cleaner.get(name)
         if not isinstance(statement, ast.Import | ast.ImportFrom):
             raise NoCleanerFix(f"it uses {name}, which the victim's module cannot import")
         imports.append(_import_line(statement, name))
-    body_lines = ast.get_source_segment(cleaner_source, function, padded=False)
-    assert body_lines is not None
-    body = cst.parse_module(textwrap.dedent(body_lines)).body[0]
-    assert isinstance(body, cst.FunctionDef)
-    code = _body_code(body)
+    code = _body_code(definition)
     name = fixture_name(cleaner, setup=setup)
     purpose = (
-        f'    """Set up, for the test that requests it, what it relied on an earlier test\n'
-        f"    for: the body of {cleaner_id} (written by"
+        '    """Set up, for the test that requests it, what it relied on an earlier test for:\n'
+        f"    the body of {cleaner_id}\n"
         if setup
-        else f'    """Reset, before the test that requests it, what an earlier test can leave\n'
-        f"    behind: the body of {cleaner_id}, which undoes it (written by"
+        else '    """Reset, before the test that requests it, what an earlier test can leave\n'
+        f"    behind: the body of {cleaner_id}, which undoes it\n"
     )
+    is_async = isinstance(function, ast.AsyncFunctionDef)
+    decorator = "@pytest.fixture"
+    if is_async and "pytest_asyncio" in in_cleaner:
+        decorator = "@pytest_asyncio.fixture"  # strict mode needs it; the module has it
+        if "pytest_asyncio" not in in_victim:
+            imports.append("import pytest_asyncio")
     fixture = (
-        "@pytest.fixture\n"
-        f"def {name}():\n"
-        f"{purpose}\n"
-        '    `remediate isolation --fix`, which proved the order that failed passes)."""\n'
+        f"{decorator}\n"
+        f"{'async ' if is_async else ''}def {name}({', '.join(requested)}):\n"
+        f"{purpose}"
+        "    (written by `remediate isolation --fix`, which proved the order that failed\n"
+        '    passes)."""\n'
         + textwrap.indent(textwrap.dedent(code), "    ")
     )
     patched = insert_fixture(victim_source, fixture, imports=imports)
-    module = cst.parse_module(patched).visit(_RequestFixture(victim, name))
+    module = cst.parse_module(patched).visit(RequestFixture([(victim,)], name))
     return module.code
 
 
@@ -148,31 +171,3 @@ def _body_code(function: cst.FunctionDef) -> str:
         s for s in statements if isinstance(s, cst.SimpleStatementLine | cst.BaseCompoundStatement)
     ]
     return cst.Module(body=lines).code
-
-
-class _RequestFixture(cst.CSTTransformer):
-    """Adds `@pytest.mark.usefixtures(NAME)` to the module-level function `test`."""
-
-    def __init__(self, test: str, fixture: str) -> None:
-        super().__init__()
-        self.test = test
-        self.fixture = fixture
-        self.depth = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.depth += 1
-        return False  # nested functions are not the module-level test
-
-    def leave_FunctionDef(
-        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> cst.FunctionDef:
-        self.depth -= 1
-        if self.depth or original_node.name.value != self.test:
-            return updated_node
-        mark = cst.Decorator(
-            decorator=cst.parse_expression(f'pytest.mark.usefixtures("{self.fixture}")')
-        )
-        return updated_node.with_changes(decorators=[*updated_node.decorators, mark])
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False

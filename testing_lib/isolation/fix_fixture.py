@@ -130,6 +130,27 @@ class FixtureExists(ValueError):
     """The module already has a fixture of that name (an earlier fix): left alone."""
 
 
+def _import_position(body: Sequence[cst.BaseStatement]) -> int:
+    """The index after the module's docstring and leading imports."""
+    last_import = -1
+    for index, statement in enumerate(body):
+        if _is_import(statement) or (index == 0 and is_docstring(statement)):
+            last_import = index
+        elif last_import >= 0 or not is_docstring(statement):
+            break
+    return last_import + 1
+
+
+def ensure_pytest_import(module: cst.Module) -> cst.Module:
+    """`module` with `import pytest` after its leading imports, unless it has one."""
+    body = list(module.body)
+    if _imports_pytest(body):
+        return module
+    position = _import_position(body)
+    addition = cst.parse_statement("import pytest\n")
+    return module.with_changes(body=[*body[:position], addition, *body[position:]])
+
+
 def insert_fixture(source: str, fixture: str, imports: Sequence[str] = ()) -> str:
     """`source` with `fixture` after its imports (and `import pytest` added if missing,
     and each of `imports`, whole statements such as `import os`)."""
@@ -140,18 +161,12 @@ def insert_fixture(source: str, fixture: str, imports: Sequence[str] = ()) -> st
         if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
             raise FixtureExists(f"the module already defines {name}")
     body = list(module.body)
-    last_import = -1
-    for index, statement in enumerate(body):
-        if _is_import(statement) or (index == 0 and is_docstring(statement)):
-            last_import = index
-        elif last_import >= 0 or not is_docstring(statement):
-            break
+    position = _import_position(body)
     additions: list[cst.BaseStatement] = []
     if not _imports_pytest(body):
         additions.append(cst.parse_statement("import pytest\n"))
     additions += [cst.parse_statement(f"{line}\n") for line in imports]
     definition = definition.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    position = last_import + 1
     after = body[position:]
     if after:
         after[0] = after[0].with_changes(

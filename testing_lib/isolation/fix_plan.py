@@ -1,18 +1,19 @@
 """Proven fixes for confirmed order dependence (`remediate isolation --fix`).
 
 For each polluter module of the confirmed victim/polluter pairs, the fix is one autouse
-fixture in that module restoring what its tests leave changed (see `fix_fixture`). It is
-proven on a scratch copy (see `fix_proof`) before it is offered; what cannot be fixed
-locally or fails its proof is listed with why. A brittle test gets its state-setter's
-setup as a fixture it requests (see `fix_by_cleaner`). The
-result is a `FixReport` and, for the proven patches, a `CodemodPlan` that the codemod
-journal applies and undoes like any other codemod.
+fixture in that module restoring what its tests leave changed (see `fix_fixture`); when
+that does not cure the pairs, its polluters run on an isolated database (see
+`fix_session`); else a cleaner's reset for the victim (see `fix_by_cleaner`). A brittle
+test gets its state-setter's setup as a fixture it requests. Each patch is proven on a
+scratch copy (see `fix_proof`) before it is offered; what cannot be fixed locally or fails
+its proof is listed with why. The result is a `FixReport` and, for the proven patches, a
+`CodemodPlan` that the codemod journal applies and undoes like any other codemod.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from testing_lib.codemods import CodemodPlan, FilePlan
@@ -26,6 +27,7 @@ from testing_lib.isolation.fix_fixture import (
 )
 from testing_lib.isolation.fix_models import FixReport, PairFix
 from testing_lib.isolation.fix_proof import (
+    FixContext,
     ProofSetup,
     ScratchRuns,
     prove_module_unharmed,
@@ -34,8 +36,10 @@ from testing_lib.isolation.fix_proof import (
     scratch_copy,
     unified_diff,
 )
+from testing_lib.isolation.fix_session import NotRequestable, isolating_fixture, request_fixture
 from testing_lib.isolation.order_models import IsolationReport, PolluterPair, StateLeak
 from testing_lib.isolation.validator import TestIsolationValidator
+from testing_lib.results import TestStatus
 
 logger = logging.getLogger(__name__)
 
@@ -65,63 +69,77 @@ def propose_fixes(
     setup: ProofSetup,
     failing_orders: Mapping[str, Sequence[str]],
 ) -> tuple[FixReport, CodemodPlan]:
-    """A proven fix (or why none) for every confirmed pair of `report`."""
+    """A proven fix (or why none) for every confirmed pair of `report`.
+
+    Fixes build on each other: each is made and proven on the target with the fixes planned
+    before it applied, so two fixes of one file become one patch of it. A brittle test is
+    fixed after its state-setter (as that fix left it): with it, when that fix takes away
+    the state it relied on; else last."""
     root = Path(report.root)
     result = FixReport(root=str(root))
-    plan = CodemodPlan(root=root)
+    planned: dict[str, FilePlan] = {}
     groups: dict[str, list[PolluterPair]] = {}
-    changes: list[FilePlan] = []
+    brittle: list[PolluterPair] = []
     for pair in report.pairs:
         if not pair.confirmed:
             continue
         if pair.kind == "brittle":
-            reason = (
-                f"{pair.victim} fails alone and passes only after {pair.polluter}: "
-                "move the setup it relies on into a fixture it requests"
-            )
-            fix, change = fix_with_cleaner(root, pair, setup, failing_orders, report, reason)
-            result.fixes.append(fix)
-            changes += [change] if change else []
-            continue
-        groups.setdefault(_module(pair.polluter), []).append(pair)
+            brittle.append(pair)
+        else:
+            groups.setdefault(_module(pair.polluter), []).append(pair)
+    isolating = isolating_fixture(root)
+    handled: set[str] = set()
     for module, pairs in groups.items():
-        fixes, module_changes = _fix_module(root, module, pairs, setup, failing_orders, report)
-        result.fixes.extend(fixes)
-        changes += module_changes
-    for change in changes:
-        if any(planned.path == change.path for planned in plan.files):
-            _postpone(result, change)  # one patch per file and run: the next run adds it
+        polluters = {pair.polluter for pair in pairs}
+        followers = [pair for pair in brittle if pair.polluter in polluters]
+        context = FixContext(root, setup, failing_orders, report, planned)
+        fixes = _fix_module(context, module, pairs, isolating, followers)
+        result.fixes += fixes
+        handled.update(fix.victim for fix in fixes)
+    for pair in brittle:
+        if pair.victim in handled:
             continue
-        plan.files.append(change)
-        plan.scanned += 1
+        context = FixContext(root, setup, failing_orders, report, planned)
+        fix, change = fix_with_cleaner(context, pair, _brittle_reason(pair))
+        result.fixes.append(fix)
+        if change is not None:
+            planned[change.relative] = change
+    plan = CodemodPlan(root=root, files=list(planned.values()), scanned=len(planned))
     return result, plan
 
 
-def _postpone(result: FixReport, change: FilePlan) -> None:
-    for fix in result.fixes:
-        if fix.file == change.relative and fix.status == "proven" and fix.diff == change.diff():
-            fix.status = "not proven"
-            fix.reason = (
-                f"{change.relative} already gets another fix in this run: apply that one, "
-                "then run --fix again"
-            )
+def _brittle_reason(pair: PolluterPair) -> str:
+    return (
+        f"{pair.victim} fails alone and passes only after {pair.polluter}: "
+        "move the setup it relies on into a fixture it requests"
+    )
 
 
 def _fix_module(
-    root: Path,
+    context: FixContext,
     module: str,
     pairs: list[PolluterPair],
-    setup: ProofSetup,
-    failing_orders: Mapping[str, Sequence[str]],
-    report: IsolationReport,
-) -> tuple[list[PairFix], list[FilePlan]]:
-    """Patch `module` (relative to pytest's rootdir) for its pairs and prove it; pairs
-    whose leaks no fixture restores get their cleaner's reset, when one is found."""
-    with scratch_copy(root) as copy:
+    isolating: str | None,
+    followers: Sequence[PolluterPair] = (),
+) -> list[PairFix]:
+    """Patch `module` (relative to pytest's rootdir) for its pairs and prove it: a fixture
+    restoring what its tests leave, else its polluters on an isolated database; pairs
+    neither cures get their cleaner's reset, when one is found. Proven patches go into
+    `context.planned`.
+
+    `followers` are brittle tests relying on these polluters: a patch that stops a polluter
+    leaving its state behind takes that state from them, so it is kept only when each of
+    them gets its own setup, proven on top of it (and their fixes are returned with it)."""
+    root, setup = context.root, context.setup
+    relative = (Path(setup.rootdir) / module).as_posix().removeprefix("./")
+    original, before = context.source(relative)
+    tried: dict[str, PairFix] = {}
+    leaks: dict[str, list[StateLeak]] = {}
+    with scratch_copy(root, context.contents()) as copy:
         runs = ScratchRuns(copy, setup)
+        failing_orders = context.failing_orders
         if any(pair.victim not in failing_orders for pair in pairs):
-            failing_orders = {**rebuilt_orders(runs, report), **failing_orders}
-        leaks: dict[str, list[StateLeak]] = {}
+            failing_orders = {**rebuilt_orders(runs, context.report), **failing_orders}
         for pair in pairs:
             found = pair.leaks
             if not found:
@@ -131,74 +149,128 @@ def _fix_module(
                     logger.warning("Could not read what %s leaves: %s", pair.polluter, exc)
             leaks[pair.victim] = list(found)
         fixable = _unique(restorable(leak for found in leaks.values() for leak in found))
-        if fixable:
-            fixes, change = _prove_restoring(root, runs, module, pairs, fixable, failing_orders)
-            return fixes, [change] if change else []
-    fixes, changes = [], []
-    for pair in pairs:
-        fix, change = fix_with_cleaner(
-            root, pair, setup, failing_orders, report, _no_fix_reason(pair, leaks[pair.victim])
-        )
-        fixes.append(fix)
-        changes += [change] if change else []
-    return fixes, changes
-
-
-def _prove_restoring(
-    root: Path,
-    runs: ScratchRuns,
-    module: str,
-    pairs: list[PolluterPair],
-    fixable: list[StateLeak],
-    failing_orders: Mapping[str, Sequence[str]],
-) -> tuple[list[PairFix], FilePlan | None]:
-    """The restoring fixture in the polluter's `module`, proven on the scratch copy."""
-    relative = (Path(runs.setup.rootdir) / module).as_posix().removeprefix("./")
-    path = root / relative
-    original = path.read_bytes()
-    before = original.decode("utf-8")
-    try:
-        after = insert_fixture(before, fixture_source(fixable))
-    except FixtureExists as exc:
-        return [
-            PairFix(
-                victim=pair.victim,
-                polluter=pair.polluter,
-                status="not proven",
-                file=relative,
-                reason=f"{relative}: {exc}; review that fixture by hand",
-            )
-            for pair in pairs
-        ], None
-    try:
-        module_before = runs.outcomes([module])
-    except RunnerError as exc:
-        module_before = {}
-        logger.warning("Could not run %s before the patch: %s", module, exc)
-    (runs.copy / relative).write_bytes(after.encode("utf-8"))
-    unharmed = prove_module_unharmed(runs, module, module_before)
+        module_before: dict[str, TestStatus] | None = None
+        for candidate in _candidates(before, pairs, fixable, isolating):
+            if isinstance(candidate, str):
+                tried = {pair.victim: _unmade(pair, relative, candidate) for pair in pairs}
+                continue
+            after, restores = candidate
+            if module_before is None:
+                try:
+                    module_before = runs.outcomes([module])
+                except RunnerError as exc:
+                    module_before = {}
+                    logger.warning("Could not run %s before the patch: %s", module, exc)
+            (copy / relative).write_bytes(after.encode("utf-8"))
+            relied = [pair.victim for pair in followers]
+            unharmed = prove_module_unharmed(runs, module, module_before, relied=relied)
+            fixes = [
+                PairFix(
+                    victim=pair.victim,
+                    polluter=pair.polluter,
+                    status="proven",
+                    file=relative,
+                    diff=unified_diff(relative, before, after),
+                    restores=restores(pair),
+                    proof=[
+                        *prove_pair(
+                            runs, pair.polluter, pair.victim, failing_orders.get(pair.victim)
+                        ),
+                        unharmed,
+                    ],
+                )
+                for pair in pairs
+            ]
+            (copy / relative).write_bytes(before.encode("utf-8"))
+            for fix in fixes:
+                failed = [run for run in fix.proof if not run.passed]
+                if failed:
+                    fix.status = "not proven"
+                    fix.reason = "; ".join(f"{run.name}: {run.detail}" for run in failed)
+            if all(fix.status == "proven" for fix in fixes):
+                patch = FilePlan(
+                    path=root / relative, relative=relative, before=original, after=after.encode()
+                )
+                kept = _with_followers(context, patch, fixes, followers)
+                if kept is not None:
+                    return kept
+            tried = {fix.victim: fix for fix in fixes}
     fixes = []
     for pair in pairs:
-        proof = [
-            *prove_pair(runs, pair.polluter, pair.victim, failing_orders.get(pair.victim)),
-            unharmed,
-        ]
-        failed = [run for run in proof if not run.passed]
-        fixes.append(
-            PairFix(
-                victim=pair.victim,
-                polluter=pair.polluter,
-                status="not proven" if failed else "proven",
-                file=relative,
-                diff=unified_diff(relative, before, after),
-                restores=[leak.detail for leak in fixable],
-                proof=proof,
-                reason="; ".join(f"{run.name}: {run.detail}" for run in failed),
+        reason = _no_fix_reason(pair, leaks[pair.victim])
+        fix, change = fix_with_cleaner(context, pair, reason)
+        if change is not None:
+            context.planned[change.relative] = change
+        elif pair.victim in tried:  # what was tried and why it failed says more
+            fix = tried[pair.victim]
+        fixes.append(fix)
+    return fixes
+
+
+def _with_followers(
+    context: FixContext, change: FilePlan, fixes: list[PairFix], followers: Sequence[PolluterPair]
+) -> list[PairFix] | None:
+    """Plan `change` with a proven setup for each follower; None (nothing planned, and
+    `fixes` say why) when one of them is not proven."""
+    saved = dict(context.planned)
+    context.planned[change.relative] = change
+    followed = []
+    for pair in followers:
+        fix, follow = fix_with_cleaner(context, pair, _brittle_reason(pair))
+        followed.append(fix)
+        if follow is None:
+            context.planned.clear()
+            context.planned.update(saved)
+            for kept in fixes:
+                kept.status = "not proven"
+                kept.reason = (
+                    f"{pair.victim} relies on what it undoes, and no setup of its own is "
+                    f"proven for it ({fix.reason})"
+                )
+            return None
+        context.planned[follow.relative] = follow
+    return [*fixes, *followed]
+
+
+Candidate = tuple[str, Callable[[PolluterPair], list[str]]] | str
+
+
+def _candidates(
+    before: str, pairs: Sequence[PolluterPair], fixable: list[StateLeak], isolating: str | None
+) -> Iterator[Candidate]:
+    """Each patch to try, cheapest first: (patched source, what it undoes per pair), or why
+    it could not be made."""
+    if fixable:
+        try:
+            yield (
+                insert_fixture(before, fixture_source(fixable)),
+                lambda _pair: [leak.detail for leak in fixable],
             )
+        except FixtureExists as exc:
+            yield f"{exc}; review that fixture by hand"
+    if isolating is not None:
+        try:
+            patched = request_fixture(before, [pair.polluter for pair in pairs], isolating)
+        except NotRequestable as exc:
+            yield f"its polluters cannot request {isolating}: {exc}"
+            return
+        yield (
+            patched,
+            lambda pair: [
+                f"what {pair.polluter} writes through the app's database session: it now "
+                f"requests {isolating}, which rolls it back after the test"
+            ],
         )
-    if any(fix.status != "proven" for fix in fixes):
-        return fixes, None
-    return fixes, FilePlan(path=path, relative=relative, before=original, after=after.encode())
+
+
+def _unmade(pair: PolluterPair, relative: str, reason: str) -> PairFix:
+    return PairFix(
+        victim=pair.victim,
+        polluter=pair.polluter,
+        status="not proven",
+        file=relative,
+        reason=f"{relative}: {reason}",
+    )
 
 
 def _unique(leaks: Sequence[StateLeak]) -> list[StateLeak]:

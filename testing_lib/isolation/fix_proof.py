@@ -1,6 +1,7 @@
 """Proof of a fix, on a scratch copy of the target: real pytest runs, before and after.
 
-A patch is offered only when, on a copy with the patch applied, the replay
+A patch is offered only when, on a copy with the patch (and the fixes planned before it)
+applied, the replay
 (`pytest POLLUTER VICTIM`) passes, the victim passes alone, every test of the polluter's
 module that passed before still passes, and the very order in which the validator saw the
 victim fail now passes it. The target itself is never written here.
@@ -13,11 +14,12 @@ import logging
 import shlex
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from testing_lib.codemods import FilePlan
 from testing_lib.exceptions import RunnerError
 from testing_lib.isolation.fix_models import ProofRun
 from testing_lib.isolation.order_models import IsolationReport, StateLeak
@@ -47,12 +49,15 @@ SCRATCH_IGNORE = shutil.ignore_patterns(
 
 
 @contextmanager
-def scratch_copy(root: Path) -> Iterator[Path]:
-    """A copy of `root` in a temporary folder, removed afterwards whatever happens."""
+def scratch_copy(root: Path, planned: Mapping[str, bytes] | None = None) -> Iterator[Path]:
+    """A copy of `root` in a temporary folder, removed afterwards whatever happens; with
+    the fixes planned so far (`{relative path: new content}`) written into it."""
     folder = Path(tempfile.mkdtemp(prefix="rem-fix-"))
     try:
         copy = folder / root.name
         shutil.copytree(root, copy, symlinks=True, ignore=SCRATCH_IGNORE)
+        for relative, content in (planned or {}).items():
+            (copy / relative).write_bytes(content)
         yield copy
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -69,6 +74,27 @@ class ProofSetup:
     env: Mapping[str, str] = field(default_factory=dict)
     xdist: bool = False
     timeout_s: float = 600.0
+
+
+@dataclass
+class FixContext:
+    """What every fix of one `--fix` run shares: the target, how its tests run, the orders
+    that failed, the report, and the patches planned so far (relative path -> plan)."""
+
+    root: Path
+    setup: ProofSetup
+    failing_orders: Mapping[str, Sequence[str]]
+    report: IsolationReport
+    planned: dict[str, FilePlan]
+
+    def source(self, relative: str) -> tuple[bytes, str]:
+        """(the target's bytes, the text to patch: with the fixes planned so far) of a file."""
+        original = (self.root / relative).read_bytes()
+        plan = self.planned.get(relative)
+        return original, (plan.after if plan else original).decode("utf-8")
+
+    def contents(self) -> dict[str, bytes]:
+        return {relative: plan.after for relative, plan in self.planned.items()}
 
 
 class ScratchRuns:
@@ -168,25 +194,29 @@ def prove_module_unharmed(
     module: str,
     before: Mapping[str, TestStatus],
     name: str = "polluter's module",
+    relied: Collection[str] = (),
 ) -> ProofRun:
-    """Every test of the patched module that passed before the patch passes after it."""
+    """Every test of the patched module that passed before the patch passes after it, but
+    the `relied` ones: brittle tests that passed only thanks to the polluter, which get
+    fixes of their own, proven on top of this one."""
     command = runs.command([module])
     try:
         after = runs.outcomes([module])
     except RunnerError as exc:
-        return ProofRun(name="polluter's module", command=command, passed=False, detail=f"{exc}")
+        return ProofRun(name=name, command=command, passed=False, detail=f"{exc}")
     broken = [
         test
         for test, status in before.items()
-        if status is TestStatus.PASSED and after.get(test) is not TestStatus.PASSED
+        if status is TestStatus.PASSED
+        and after.get(test) is not TestStatus.PASSED
+        and test not in relied
     ]
     kept = sum(1 for status in after.values() if status is TestStatus.PASSED)
-    return ProofRun(
-        name=name,
-        command=command,
-        passed=not broken,
-        detail=f"no longer pass: {', '.join(broken[:5])}" if broken else f"{kept} passed",
-    )
+    waiting = sum(1 for test in relied if after.get(test) is not TestStatus.PASSED)
+    detail = f"no longer pass: {', '.join(broken[:5])}" if broken else f"{kept} passed"
+    if waiting and not broken:
+        detail += f"; {waiting} brittle test(s) wait for their own fix"
+    return ProofRun(name=name, command=command, passed=not broken, detail=detail)
 
 
 def rebuilt_orders(runs: ScratchRuns, report: IsolationReport) -> dict[str, Sequence[str]]:

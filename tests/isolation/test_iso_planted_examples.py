@@ -4,13 +4,15 @@ The MDRA example's tests/integration/order_dependent (with the app, the suite's 
 fixtures, and the example's pyproject.toml, whose `[tool.remediation.isolation]` table selects
 the folder) and the whole legacy suite, each copied to a temporary directory: every planted
 victim and brittle test is found with its polluter or state-setter and kind, the replay
-reproduces it in a new process, and the written order passes.
+reproduces it in a new process, and the written order passes; the MDRA pairs whose rows
+outlive the test get proven fixes.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,8 @@ from flows.defaults import EXAMPLE_TARGET
 from testing_lib.config.target import load_target_config
 from testing_lib.environment import test_environment_values
 from testing_lib.isolation import IsolationReport, validate_isolation
+from testing_lib.isolation.fix_plan import propose_fixes
+from testing_lib.isolation.fix_proof import ProofSetup
 from testing_lib.selection import resolve_isolation_selection
 
 LEGACY_SUITE = EXAMPLE_TARGET.parent / "legacy_suite"
@@ -145,3 +149,58 @@ def test_every_planted_legacy_pair_is_found_with_its_polluter_and_kind(
     ]
     reopen = next(p for p in legacy_report.pairs if p.polluter == REOPEN)
     assert [leak.detail for leak in reopen.leaks] == ["changed app.projects._ALLOWED"]
+
+
+def test_the_app_session_pairs_get_fixes_proven_together_that_leave_no_order_dependence(
+    mdra_report: IsolationReport,
+) -> None:
+    """Rows committed through the app's own session: the polluter gets the project's
+    overrides (its session on isolated_db), and the brittle test that relied on those rows
+    gets the polluter's setup, on the isolated database too; one patch of the module."""
+    module = f"{PLANTED}/test_app_session_commits.py"
+    session = mdra_report.model_copy(
+        update={"pairs": [p for p in mdra_report.pairs if p.polluter.startswith(module)]}
+    )
+    root = Path(mdra_report.root)
+    config = load_target_config(root)
+    setup = ProofSetup(
+        python=config.python,
+        selection=mdra_report.selection,
+        rootdir=mdra_report.rootdir,
+        extra_args=config.isolation_run().extra_args,
+        env=test_environment_values(config.testing),
+        xdist=mdra_report.xdist,
+    )
+
+    fixes, plan = propose_fixes(session, setup, failing_orders={})
+
+    assert [(fix.victim.split("::")[1], fix.status) for fix in fixes.fixes] == [
+        ("test_login_is_refused_before_registration", "proven"),
+        ("test_the_registered_specialist_can_log_in", "proven"),
+    ], [fix.reason for fix in fixes.fixes]
+    brittle = fixes.fixes[1]
+    assert [run.name for run in brittle.proof if run.name == "no new polluter"] == [
+        "no new polluter"
+    ]
+    assert [change.relative for change in plan.changes] == [module]
+    diff = plan.changes[0].diff()
+    assert '+@pytest.mark.usefixtures("dependency_container")' in diff
+    assert (
+        "+async def _setup_like_test_registration_commits_through_the_app_session("
+        "dependency_container, real_session_client):"
+    ) in diff
+
+    (root / module).write_bytes(plan.changes[0].after)  # this module's copy: the last reader
+    after = validate_isolation(
+        root=config.root,
+        python=config.python,
+        selection=[module],
+        orders=4,
+        seed=SEED,
+        env=test_environment_values(config.testing),
+        extra_args=config.isolation_run().extra_args,
+    )
+    assert after.error is None
+    assert after.pairs == []
+    assert after.order_dependent == []
+    assert after.runs[0].failed == []
