@@ -145,9 +145,13 @@ def cleaner_fix(
         decorator = "@pytest_asyncio.fixture"  # strict mode needs it; the module has it
         if "pytest_asyncio" not in in_victim:
             imports.append("import pytest_asyncio")
+    signature = f"{'async ' if is_async else ''}def {name}({', '.join(requested)}):"
+    if len(signature) > 88:  # one argument per line, as black and ruff format it
+        listed = "".join(f"    {argument},\n" for argument in requested)
+        signature = f"{'async ' if is_async else ''}def {name}(\n{listed}):"
     fixture = (
         f"{decorator}\n"
-        f"{'async ' if is_async else ''}def {name}({', '.join(requested)}):\n"
+        f"{signature}\n"
         f"{purpose}"
         "    (written by `remediate isolation --fix`, which proved the order that failed\n"
         '    passes)."""\n'

@@ -186,8 +186,10 @@ def test_the_app_session_pairs_get_fixes_proven_together_that_leave_no_order_dep
     diff = plan.changes[0].diff()
     assert '+@pytest.mark.usefixtures("dependency_container")' in diff
     assert (
-        "+async def _setup_like_test_registration_commits_through_the_app_session("
-        "dependency_container, real_session_client):"
+        "+async def _setup_like_test_registration_commits_through_the_app_session(\n"
+        "+    dependency_container,\n"
+        "+    real_session_client,\n"
+        "+):\n"
     ) in diff
 
     (root / module).write_bytes(plan.changes[0].after)  # this module's copy: the last reader
