@@ -16,6 +16,13 @@ if "PREFECT_HOME" not in os.environ:
     )
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# This suite starts several hundred pytest processes on generated targets (gates, isolation
+# orders, proofs, pytester). Faker, installed with polyfactory, registers a pytest plugin
+# that imports every locale at start-up (about a third of a small pytest run's CPU); no
+# target here uses its `faker` fixture, so those processes go without it. Set here, it
+# reaches only the processes this session starts, never this session itself.
+if "no:faker" not in os.environ.get("PYTEST_ADDOPTS", ""):
+    os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:faker".strip()
 
 import re  # noqa: E402
 import textwrap  # noqa: E402
