@@ -6,10 +6,14 @@ an import elsewhere in the library; it holds no test assertions to rewrite.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from testing_lib.auth.tokens import AuthTestFixtures
 from testing_lib.project_settings import project_settings
+
+if TYPE_CHECKING:  # imported where used: pytest loads this plugin in every run of the venv
+    from testing_lib.auth.tokens import AuthTestFixtures
 
 
 @pytest.fixture
@@ -19,6 +23,8 @@ def auth_fixtures(request: pytest.FixtureRequest) -> AuthTestFixtures:
     `mock_current_user(..., dependency=get_current_user)` overrides the dependency through
     `dependency_container` (resolved on first use), so it is undone after the test.
     """
+    from testing_lib.auth.tokens import AuthTestFixtures
+
     config = project_settings(request.config).testing.auth
     return AuthTestFixtures.from_config(
         config, container=lambda: request.getfixturevalue("dependency_container")

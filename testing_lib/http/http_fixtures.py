@@ -17,20 +17,22 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import pytest_asyncio
 
-from testing_lib.auth.tokens import DEFAULT_ADMIN, DEFAULT_USER, AuthTestFixtures
-from testing_lib.di.container import TestDependencyContainer
-from testing_lib.di.watch import watch_app
-from testing_lib.http.app_loader import AppImportError, load_app
-from testing_lib.http.client import AppClient, TestClientFactory
 from testing_lib.project_settings import project_settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: pytest loads this plugin in every run of the venv
     from starlette.testclient import TestClient
+
+    from testing_lib.auth.tokens import AuthTestFixtures
+    from testing_lib.di.container import TestDependencyContainer
+    from testing_lib.http.client import AppClient, TestClientFactory
 
 
 @pytest.fixture(scope="session")
 def remediation_app(pytestconfig: pytest.Config) -> Any:
     """The app under test, imported once per session from `[tool.remediation] app`."""
+    from testing_lib.di.watch import watch_app
+    from testing_lib.http.app_loader import AppImportError, load_app
+
     settings = project_settings(pytestconfig)
     if settings.app is None:
         pytest.fail(
@@ -50,12 +52,16 @@ def remediation_app(pytestconfig: pytest.Config) -> Any:
 def remediation_test_user() -> dict[str, Any]:
     """The user `authenticated_client` signs a token for; override it to use a real user
     (e.g. one created in the test database: {"id": user.id, "email": user.email})."""
+    from testing_lib.auth.tokens import DEFAULT_USER
+
     return dict(DEFAULT_USER)
 
 
 @pytest.fixture
 def remediation_admin_user() -> dict[str, Any]:
     """The user `admin_client` signs a token for (plus `admin_claims`); override as above."""
+    from testing_lib.auth.tokens import DEFAULT_ADMIN
+
     return dict(DEFAULT_ADMIN)
 
 
@@ -67,6 +73,8 @@ def client_factory(
     auth_fixtures: AuthTestFixtures,
 ) -> TestClientFactory:
     """A `TestClientFactory` for the app under test, configured from TestHTTPConfig."""
+    from testing_lib.http.client import TestClientFactory
+
     http = project_settings(pytestconfig).testing.http
     return TestClientFactory(remediation_app, http_config=http, auth=auth_fixtures)
 

@@ -154,8 +154,7 @@ def cleaner_fix(
         f"{signature}\n"
         f"{purpose}"
         "    (written by `remediate isolation --fix`, which proved the order that failed\n"
-        '    passes)."""\n'
-        + textwrap.indent(textwrap.dedent(code), "    ")
+        '    passes)."""\n' + textwrap.indent(textwrap.dedent(code), "    ")
     )
     patched = insert_fixture(victim_source, fixture, imports=imports)
     module = cst.parse_module(patched).visit(RequestFixture([(victim,)], name))

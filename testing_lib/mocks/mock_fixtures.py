@@ -11,18 +11,22 @@ an import elsewhere in the library; it holds no test assertions to rewrite.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Iterator
-from typing import Any
-from unittest.mock import Mock
+from typing import TYPE_CHECKING, Any
 
-import fakeredis
 import pytest
 import pytest_asyncio
 
-from testing_lib.auth.tokens import AuthTestFixtures
-from testing_lib.mocks.network import NetworkGuard
-from testing_lib.mocks.openfda import OpenFDAMock
-from testing_lib.mocks.service_factory import MockServiceFactory
 from testing_lib.project_settings import project_settings
+
+if TYPE_CHECKING:  # imported where used: pytest loads this plugin in every run of the venv
+    from unittest.mock import Mock
+
+    import fakeredis
+
+    from testing_lib.auth.tokens import AuthTestFixtures
+    from testing_lib.mocks.network import NetworkGuard
+    from testing_lib.mocks.openfda import OpenFDAMock
+    from testing_lib.mocks.service_factory import MockServiceFactory
 
 _CALL_FAILED = pytest.StashKey[bool]()
 
@@ -49,6 +53,8 @@ def remediation_network_guard(request: pytest.FixtureRequest) -> Iterator[Networ
     if not (settings.active and settings.testing.services.mock_external_services):
         yield None
         return
+    from testing_lib.mocks.network import NetworkGuard
+
     with pytest.MonkeyPatch.context() as monkeypatch:
         guard = NetworkGuard()
         guard.install(monkeypatch)
@@ -66,6 +72,8 @@ def mock_services(
     pytestconfig: pytest.Config, auth_fixtures: AuthTestFixtures
 ) -> Iterator[MockServiceFactory]:
     """A `MockServiceFactory`; every mock it starts is stopped after the test."""
+    from testing_lib.mocks.service_factory import MockServiceFactory
+
     services = project_settings(pytestconfig).testing.services
     factory = MockServiceFactory(fda_base_url=services.fda_base_url, auth=auth_fixtures)
     try:
