@@ -104,7 +104,7 @@ def _try_cleaner(
             module_before = runs.outcomes([victim_module])
         except RunnerError:
             module_before = {}
-        (copy / relative).write_bytes(after.encode("utf-8"))
+        runs.write(relative, after)
         proof = [
             *prove_pair(runs, pair.polluter, pair.victim, orders.get(pair.victim)),
             prove_module_unharmed(runs, victim_module, module_before, "victim's module"),

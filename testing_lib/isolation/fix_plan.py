@@ -161,7 +161,7 @@ def _fix_module(
                 except RunnerError as exc:
                     module_before = {}
                     logger.warning("Could not run %s before the patch: %s", module, exc)
-            (copy / relative).write_bytes(after.encode("utf-8"))
+            runs.write(relative, after)
             relied = [pair.victim for pair in followers]
             unharmed = prove_module_unharmed(runs, module, module_before, relied=relied)
             fixes = [
@@ -181,7 +181,7 @@ def _fix_module(
                 )
                 for pair in pairs
             ]
-            (copy / relative).write_bytes(before.encode("utf-8"))
+            runs.write(relative, before)
             for fix in fixes:
                 failed = [run for run in fix.proof if not run.passed]
                 if failed:

@@ -104,9 +104,33 @@ class ScratchRuns:
         self.copy = copy
         self.setup = setup
         self.cwd = copy / setup.rootdir
+        # outcomes of the runs made on the copy as it is now: pairs that need the same run
+        # (a victim alone, the order that failed) share it; `write` drops them
+        self._runs: dict[tuple[str, ...], dict[str, TestStatus]] = {}
+
+    def write(self, relative: str, content: str) -> None:
+        """Put `content` in the copy's file `relative` (to the target root)."""
+        (self.copy / relative).write_bytes(content.encode("utf-8"))
+        self._runs.clear()
+
+    def order_outcomes(self, order: Sequence[str]) -> dict[str, TestStatus]:
+        """Every outcome of one run of `order` (forked from a collected session), run once
+        per state of the copy."""
+        key = ("forked", *order)
+        if key not in self._runs:
+            with self.forked() as worker:
+                self._runs[key] = dict(worker.run(list(order)).outcomes)
+        return self._runs[key]
 
     def outcomes(self, ids: Sequence[str]) -> dict[str, TestStatus]:
-        """A fresh pytest process running `ids` in that order (no shuffling, no workers)."""
+        """A fresh pytest process running `ids` in that order (no shuffling, no workers),
+        run once per state of the copy."""
+        key = ("fresh", *ids)
+        if key not in self._runs:
+            self._runs[key] = self._fresh(ids)
+        return self._runs[key]
+
+    def _fresh(self, ids: Sequence[str]) -> dict[str, TestStatus]:
         suite = run_pytest(
             cwd=self.cwd,
             selection=list(ids),
@@ -173,9 +197,7 @@ def prove_pair(
         )
         return proof
     try:
-        with runs.forked() as worker:
-            outcomes = worker.run(list(failing_order)).outcomes
-        passed, detail = _passed(outcomes, victim)
+        passed, detail = _passed(runs.order_outcomes(failing_order), victim)
     except RunnerError as exc:
         passed, detail = False, f"could not run: {exc}"
     proof.append(
