@@ -113,6 +113,14 @@ def xdist_scope(nodeid: str, shared_modules: frozenset[str]) -> str:
     return nodeid
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a `slow` test first, each kept whole (its module fixtures set up once):
+    xdist hands out work in this order, and long tests started last would leave the other
+    workers idle at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 @pytest.hookimpl(optionalhook=True)  # a run without xdist has no such hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getvalue("dist") != "loadgroup":

@@ -24,7 +24,7 @@ import pytest
 from testing_lib.runner.process import terminate_process_tree
 from tests.conftest import PASSING, write_tree
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
 STARTUP_S = 300  # a cold Prefect server on a loaded machine
 HANGING = """

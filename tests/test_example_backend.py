@@ -11,7 +11,7 @@ import pytest
 from cli.main import main
 from flows.defaults import EXAMPLE_TARGET
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 
 def copy_example(destination: Path) -> Path:

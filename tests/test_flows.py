@@ -18,7 +18,7 @@ from flows.remediation import full_remediation
 from testing_lib.report import PhaseStatus, RemediationReport
 from tests.conftest import FAILING
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 
 def unwrap(outcome: object) -> Any:

@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import MakeTarget
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
 DEADLINE_S = 60.0
 VICTIM = "tests/unit/test_b_reads_flag.py::test_flag_is_off"

@@ -17,7 +17,7 @@ from flows.phase import run_phase
 from testing_lib.report import CheckStatus, PhaseReport, PhaseStatus, RemediationReport
 from tests.http.conftest import DEMO_APP, write_files
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 COUNTING_CONFTEST = """
 import os

@@ -21,7 +21,7 @@ from testing_lib.runner.process import terminate_process_tree
 from tests.conftest import FAILING, four_phase_files, write_tree
 from tests.test_cli_lifecycle import assert_all_gone, hanging_target, wait_for
 
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 TARGET_NAME = "e2e-target"

@@ -15,7 +15,7 @@ from testing_lib.config.phases import PHASE_ORDER
 from testing_lib.report import CheckStatus, PhaseReport
 from testing_lib.triage import Triage
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sick_api"
 EXPECTED = json.loads((EXAMPLE / "expected.json").read_text(encoding="utf-8"))

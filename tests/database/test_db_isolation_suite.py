@@ -20,6 +20,8 @@ from testing_lib.runner import run_pytest
 from tests.conftest import write_tree
 from tests.database.conftest import SQLITE_URL, private_databases, write_models
 
+pytestmark = pytest.mark.slow
+
 TESTS = 200
 
 CONFTEST = """

@@ -15,6 +15,8 @@ from testing_lib.isolation.history import history_dir
 from testing_lib.report import CheckStatus
 from tests.conftest import MakeTarget
 
+pytestmark = pytest.mark.slow
+
 POLLUTER = """
 import os
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from testing_lib.isolation import TestIsolationValidator
 from testing_lib.isolation.order_rendering import isolation_markdown
 from tests.isolation.conftest import MakeSuite
+
+pytestmark = pytest.mark.slow
 
 CACHE_SUITE = {
     "test_cache.py": """

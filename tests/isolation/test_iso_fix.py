@@ -20,6 +20,8 @@ from testing_lib.isolation.order_models import StateLeak
 
 pytest_plugins = ["pytester"]
 
+pytestmark = pytest.mark.slow
+
 
 def leak(state: str, *subject: str) -> StateLeak:
     return StateLeak(test="p", state=state, detail=f"{state} {subject}", subject=list(subject))  # type: ignore[arg-type]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cli.main import main
 from testing_lib.isolation import TestIsolationValidator
 from tests.isolation.conftest import MakeSuite
+
+pytestmark = pytest.mark.slow
 
 SUITE = {
     "test_settings.py": """

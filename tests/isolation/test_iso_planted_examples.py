@@ -24,6 +24,8 @@ from testing_lib.isolation.fix_plan import propose_fixes
 from testing_lib.isolation.fix_proof import ProofSetup
 from testing_lib.selection import resolve_isolation_selection
 
+pytestmark = pytest.mark.slow
+
 LEGACY_SUITE = EXAMPLE_TARGET.parent / "legacy_suite"
 PLANTED = "tests/integration/order_dependent"
 SEED = 1

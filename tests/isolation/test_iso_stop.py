@@ -16,6 +16,8 @@ import pytest
 
 from tests.isolation.conftest import MakeSuite
 
+pytestmark = pytest.mark.slow
+
 # The blocker waits for good when it runs after the polluter and before the victim. In the
 # two orders of detection it does not (collected: it runs first; reversed: the victim has
 # run), so the pair is found and confirmed; the cleaner search then runs polluter, blocker,

@@ -15,6 +15,8 @@ from testing_lib.runner import probe_interpreter
 
 from .conftest import MakeSuite
 
+pytestmark = pytest.mark.slow
+
 SUITE = {
     "pytest.ini": "[pytest]\npythonpath = .\n",
     "app/__init__.py": "",

@@ -11,6 +11,8 @@ import pytest
 
 from testing_lib.ci import CICDValidationResult, CICDValidator, can_create_network_namespace
 
+pytestmark = pytest.mark.slow
+
 MEMORY_LIMIT_MB = 1024
 
 OBSERVERS = f"""
