@@ -17,12 +17,18 @@ if "PREFECT_HOME" not in os.environ:
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # This suite starts several hundred pytest processes on generated targets (gates, isolation
-# orders, proofs, pytester). Faker, installed with polyfactory, registers a pytest plugin
-# that imports every locale at start-up (about a third of a small pytest run's CPU); no
-# target here uses its `faker` fixture, so those processes go without it. Set here, it
-# reaches only the processes this session starts, never this session itself.
-if "no:faker" not in os.environ.get("PYTEST_ADDOPTS", ""):
-    os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:faker".strip()
+# orders, proofs). Three plugins installed with the engine's dependencies register
+# themselves with pytest and import their libraries at start-up: Faker's (with polyfactory;
+# it loads every locale), respx's and anyio's (httpx, anyio). No target here uses their
+# fixtures or marks (`faker`, `respx_mock`, `anyio`), and together they are two thirds of a
+# small pytest run's CPU, so those processes go without them. Set here, it reaches only the
+# processes this session starts, never this session itself; pytester's runs drop it.
+_UNUSED_PLUGINS = ("faker", "respx", "anyio")
+_ADDOPTS = os.environ.get("PYTEST_ADDOPTS", "").split()
+for _plugin in _UNUSED_PLUGINS:
+    if f"no:{_plugin}" not in _ADDOPTS:
+        _ADDOPTS += ["-p", f"no:{_plugin}"]
+os.environ["PYTEST_ADDOPTS"] = " ".join(_ADDOPTS)
 
 import re  # noqa: E402
 import textwrap  # noqa: E402
