@@ -23,7 +23,6 @@ from testing_lib.isolation.fix_proof import (
     ScratchRuns,
     prove_module_unharmed,
     prove_pair,
-    rebuilt_orders,
     scratch_copy,
     unified_diff,
 )
@@ -97,9 +96,7 @@ def _try_cleaner(
     after = cleaner_fix(cleaner_source, cleaner_name, before, victim_name, cleaner, setup=brittle)
     with scratch_copy(root, context.contents()) as copy:
         runs = ScratchRuns(copy, setup)
-        orders = dict(context.failing_orders)
-        if pair.victim not in orders:
-            orders.update(rebuilt_orders(runs, context.report))
+        orders = context.orders(runs, [pair.victim])
         try:
             module_before = runs.outcomes([victim_module])
         except RunnerError:

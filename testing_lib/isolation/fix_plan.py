@@ -32,7 +32,6 @@ from testing_lib.isolation.fix_proof import (
     ScratchRuns,
     prove_module_unharmed,
     prove_pair,
-    rebuilt_orders,
     scratch_copy,
     unified_diff,
 )
@@ -89,17 +88,16 @@ def propose_fixes(
             groups.setdefault(_module(pair.polluter), []).append(pair)
     isolating = isolating_fixture(root)
     handled: set[str] = set()
+    context = FixContext(root, setup, dict(failing_orders), report, planned)
     for module, pairs in groups.items():
         polluters = {pair.polluter for pair in pairs}
         followers = [pair for pair in brittle if pair.polluter in polluters]
-        context = FixContext(root, setup, failing_orders, report, planned)
         fixes = _fix_module(context, module, pairs, isolating, followers)
         result.fixes += fixes
         handled.update(fix.victim for fix in fixes)
     for pair in brittle:
         if pair.victim in handled:
             continue
-        context = FixContext(root, setup, failing_orders, report, planned)
         fix, change = fix_with_cleaner(context, pair, _brittle_reason(pair))
         result.fixes.append(fix)
         if change is not None:
@@ -137,9 +135,7 @@ def _fix_module(
     leaks: dict[str, list[StateLeak]] = {}
     with scratch_copy(root, context.contents()) as copy:
         runs = ScratchRuns(copy, setup)
-        failing_orders = context.failing_orders
-        if any(pair.victim not in failing_orders for pair in pairs):
-            failing_orders = {**rebuilt_orders(runs, context.report), **failing_orders}
+        failing_orders = context.orders(runs, [pair.victim for pair in pairs])
         for pair in pairs:
             found = pair.leaks
             if not found:

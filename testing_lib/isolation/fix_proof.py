@@ -83,9 +83,18 @@ class FixContext:
 
     root: Path
     setup: ProofSetup
-    failing_orders: Mapping[str, Sequence[str]]
+    failing_orders: dict[str, Sequence[str]]
     report: IsolationReport
-    planned: dict[str, FilePlan]
+    planned: dict[str, FilePlan] = field(default_factory=dict)
+    rebuilt: bool = False  # the report's orders were rebuilt into failing_orders
+
+    def orders(self, runs: ScratchRuns, victims: Sequence[str]) -> Mapping[str, Sequence[str]]:
+        """Each victim's failing order: as the validator gave them, else rebuilt from the
+        report (once per run of the fixes, on the first scratch copy that needs them)."""
+        if not self.rebuilt and any(victim not in self.failing_orders for victim in victims):
+            self.failing_orders = {**rebuilt_orders(runs, self.report), **self.failing_orders}
+            self.rebuilt = True
+        return self.failing_orders
 
     def source(self, relative: str) -> tuple[bytes, str]:
         """(the target's bytes, the text to patch: with the fixes planned so far) of a file."""
