@@ -158,8 +158,6 @@ def _fix_module(
                     module_before = {}
                     logger.warning("Could not run %s before the patch: %s", module, exc)
             runs.write(relative, after)
-            relied = [pair.victim for pair in followers]
-            unharmed = prove_module_unharmed(runs, module, module_before, relied=relied)
             fixes = [
                 PairFix(
                     victim=pair.victim,
@@ -168,15 +166,21 @@ def _fix_module(
                     file=relative,
                     diff=unified_diff(relative, before, after),
                     restores=restores(pair),
-                    proof=[
-                        *prove_pair(
-                            runs, pair.polluter, pair.victim, failing_orders.get(pair.victim)
-                        ),
-                        unharmed,
-                    ],
+                    proof=prove_pair(
+                        runs,
+                        pair.polluter,
+                        pair.victim,
+                        failing_orders.get(pair.victim),
+                        until_failure=True,
+                    ),
                 )
                 for pair in pairs
             ]
+            if all(run.passed for fix in fixes for run in fix.proof):  # else refused already
+                relied = [pair.victim for pair in followers]
+                unharmed = prove_module_unharmed(runs, module, module_before, relied=relied)
+                for fix in fixes:
+                    fix.proof.append(unharmed)
             runs.write(relative, before)
             for fix in fixes:
                 failed = [run for run in fix.proof if not run.passed]

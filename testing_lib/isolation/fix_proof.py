@@ -186,8 +186,11 @@ def prove_pair(
     polluter: str,
     victim: str,
     failing_order: Sequence[str] | None,
+    *,
+    until_failure: bool = False,
 ) -> list[ProofRun]:
-    """The replay, the victim alone and the failing order, on the patched copy."""
+    """The replay, the victim alone and the failing order, on the patched copy; with
+    `until_failure`, up to the first run that fails (one failure is enough to refuse)."""
     proof = []
     for name, ids in (("replay", [polluter, victim]), ("victim alone", [victim])):
         try:
@@ -195,6 +198,8 @@ def prove_pair(
         except RunnerError as exc:
             passed, detail = False, f"could not run: {exc}"
         proof.append(ProofRun(name=name, command=runs.command(ids), passed=passed, detail=detail))
+        if until_failure and not passed:
+            return proof
     if failing_order is None:
         proof.append(
             ProofRun(
