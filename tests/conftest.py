@@ -22,13 +22,14 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # it loads every locale), respx's and anyio's (httpx, anyio). No target here uses their
 # fixtures or marks (`faker`, `respx_mock`, `anyio`), and together they are two thirds of a
 # small pytest run's CPU, so those processes go without them. Set here, it reaches only the
-# processes this session starts, never this session itself; pytester's runs drop it.
+# processes this session starts, never this session itself (pytester, which clears it for
+# its runs, gets it back from `_unused_plugins_off_for_pytester`).
 _UNUSED_PLUGINS = ("faker", "respx", "anyio")
 _ADDOPTS = os.environ.get("PYTEST_ADDOPTS", "").split()
 for _plugin in _UNUSED_PLUGINS:
     if f"no:{_plugin}" not in _ADDOPTS:
         _ADDOPTS += ["-p", f"no:{_plugin}"]
-os.environ["PYTEST_ADDOPTS"] = " ".join(_ADDOPTS)
+os.environ["PYTEST_ADDOPTS"] = ADDOPTS = " ".join(_ADDOPTS)
 
 import re  # noqa: E402
 import textwrap  # noqa: E402
@@ -117,6 +118,15 @@ def xdist_scope(nodeid: str, shared_modules: frozenset[str]) -> str:
     if module in shared_modules:
         return module
     return nodeid
+
+
+@pytest.fixture(autouse=True)
+def _unused_plugins_off_for_pytester(request: pytest.FixtureRequest) -> None:
+    """pytester clears PYTEST_ADDOPTS for the runs it makes: put the unused plugins' `-p no:`
+    back (pytester undoes it after the test, with its own environment changes)."""
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester")
+        request.getfixturevalue("monkeypatch").setenv("PYTEST_ADDOPTS", ADDOPTS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
