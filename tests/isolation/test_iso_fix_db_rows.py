@@ -6,12 +6,12 @@ restores the file byte for byte."""
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from cli.main import main
+from tests.conftest import write_tree
 
 pytestmark = pytest.mark.slow
 
@@ -105,10 +105,7 @@ def test_rows_committed_through_the_app_session_get_isolated_db(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "shop"
-    for relative, content in APP.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(content), encoding="utf-8")
+    write_tree(root, APP)
     tests = root / "tests/test_items.py"
     original = tests.read_bytes()
     isolation = ["isolation", str(root), "--orders", "2", "--seed", "1"]
