@@ -92,6 +92,18 @@ def wait_for(path: Path, engine: subprocess.Popen[bytes]) -> None:
         time.sleep(0.2)
 
 
+def command_lines(family: list[psutil.Process]) -> list[str]:
+    """The command lines of the processes in `family` still running (a short-lived child
+    can end, or be a zombie, between listing the family and reading its command line)."""
+    lines = []
+    for process in family:
+        try:
+            lines.append(" ".join(process.cmdline()))
+        except psutil.NoSuchProcess:  # ZombieProcess included
+            continue
+    return lines
+
+
 def assert_all_gone(family: list[psutil.Process]) -> None:
     _, alive = psutil.wait_procs(family, timeout=60)
     assert alive == [], [(p.pid, p.cmdline()) for p in alive if p.is_running()]
@@ -114,7 +126,7 @@ def test_a_sigkilled_run_leaves_no_process_and_a_busy_target_exits_3(
     assert f"pid {engine.pid}" in lines[0]
 
     family = psutil.Process(engine.pid).children(recursive=True)
-    commands = [" ".join(p.cmdline()) for p in family]
+    commands = command_lines(family)
     assert any("uvicorn" in c for c in commands), commands  # Prefect's embedded server
     assert any("pytest" in c for c in commands), commands  # the gate
     engine.kill()

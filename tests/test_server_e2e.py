@@ -19,7 +19,7 @@ import pytest
 
 from testing_lib.runner.process import terminate_process_tree
 from tests.conftest import FAILING, four_phase_files, write_tree
-from tests.test_cli_lifecycle import assert_all_gone, hanging_target, wait_for
+from tests.test_cli_lifecycle import assert_all_gone, command_lines, hanging_target, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect]
 
@@ -245,7 +245,7 @@ def test_a_sigkilled_server_leaves_no_process_behind(served: Served, tmp_path: P
     assert response.status_code == 201, response.text
     wait_for(started, server)
     family = psutil.Process(server.pid).children(recursive=True)
-    assert any("pytest" in " ".join(p.cmdline()) for p in family)
+    assert any("pytest" in command for command in command_lines(family))
     server.kill()
     server.wait(timeout=30)
     assert_all_gone(family)
