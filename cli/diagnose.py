@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.console import EXIT_BUSY, err, error, out, usage_error
+from cli.progress_lines import showing_progress
 from cli.signals import final_stop
 from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
@@ -136,6 +137,7 @@ def isolation(
     from testing_lib.isolation.history import history_dir
     from testing_lib.isolation.order_rendering import isolation_markdown
     from testing_lib.isolation.preflight import find_tests
+    from testing_lib.isolation.validation_progress import IsolationProgress
 
     if apply and not fix:
         raise _fail("--apply writes the fixes --fix proposes: pass --fix --apply")
@@ -168,12 +170,14 @@ def isolation(
         kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
         err.print(Text(f"stopped{kept}"), soft_wrap=True)
 
+    progress = IsolationProgress()
     try:
         # a stop is final: if unwinding waits on a pytest run, the deadline exits anyway
         with (
             final_stop(stopped),
             _lock_or_exit_busy(suite.root),
-            out.status(f"running {suite.name} in {orders} orders"),
+            out.status(f"running {suite.name} in {orders} orders") as status,
+            showing_progress(progress.line, status),
         ):
             validator = TestIsolationValidator(
                 suite.root,
@@ -185,6 +189,7 @@ def isolation(
                 victims=victim or (),
                 timeout_s=time_budget,
                 findings_file=journal,
+                progress=progress,
             )
             report = validator.validate_isolation()
             fixes = fixes_for(validator, report) if fix and report.pairs else None

@@ -6,11 +6,13 @@ this turns what the runs showed into the `IsolationReport`'s entries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from testing_lib.isolation.leak_relevance import relevant_leaks, victim_source
+from testing_lib.isolation.leak_relevance import first_import, relevant_leaks, victim_source
 from testing_lib.isolation.leaked_state import leak_advice, leaks_by_test
 from testing_lib.isolation.order_models import (
+    ImportSideEffect,
     IsolationReport,
     IsolationTestResult,
     OrderDependentTest,
@@ -143,6 +145,39 @@ def fill_report(
         )
     ran = len([r for r in report.results if r.outcomes])
     report.isolation_score = round(100.0 * (ran - len(dependent)) / ran, 2) if ran else 0.0
+    # first imports are state only where a pair's victim names the module
+    shown = [leak for pair in report.pairs for leak in pair.leaks]
+    report.leaks = [leak for leak in report.leaks if not first_import(leak) or leak in shown]
+
+
+def add_import_effects(report: IsolationReport, effects: Sequence[ImportSideEffect]) -> None:
+    """Count the tests that depend on which modules are imported with them (found in new
+    pytest processes) as order dependent, each caused by that module's import."""
+    known = set(report.order_dependent_tests)
+    for effect in effects:
+        report.import_side_effects.append(effect)
+        if effect.victim in known:
+            continue
+        known.add(effect.victim)
+        report.order_dependent.append(
+            OrderDependentTest(
+                test=effect.victim,
+                kind="victim",
+                polluters=[effect.module],
+                replay=effect.replay_command,
+                note=f"import-time side effect of {effect.module}",
+            )
+        )
+        for result in report.results:
+            if result.test_name == effect.victim and result.outcomes:
+                # measured against its outcome alone in a new process: passed
+                passed = [o for o in result.outcomes.values() if o not in FAILING]
+                result.kind = "victim"
+                result.alone = TestStatus.PASSED
+                result.isolation_score = round(len(passed) / len(result.outcomes), 4)
+    ran = len([r for r in report.results if r.outcomes])
+    if effects and ran:
+        report.isolation_score = round(100.0 * (ran - len(known)) / ran, 2)
 
 
 def _advice(

@@ -4,9 +4,11 @@ Given the leaks of a polluter (as the validator named them, with what to restore
 writes a fixture into the polluter's module that snapshots that state before each of the
 module's tests and puts it back after: environment variables, the working directory, `sys.path`,
 module globals and class attributes (deep-copied where they can be, so in-place changes
-are undone too), a FastAPI app's `dependency_overrides`, and the global `random` state.
-Leaks outside the test process's memory (files, database rows, threads, open files) have
-no local fix here. The module is edited with libcst, keeping its formatting.
+are undone too), a FastAPI app's `dependency_overrides`, the global `random` state, the
+project's `sys.modules` entries (put back when removed or replaced, dropped when added) and
+the paths under the temp folder (removed when created, put back when removed or changed).
+Database rows, threads and open files have no fix here. The module is edited with libcst,
+keeping its formatting.
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ from testing_lib.isolation.order_models import StateLeak
 
 FIXTURE_NAME = "_restore_leaked_state"
 RESTORABLE = frozenset(
-    {"env", "cwd", "sys_path", "module_globals", "dependency_overrides", "random"}
+    {
+        "env",
+        "cwd",
+        "sys_path",
+        "module_globals",
+        "dependency_overrides",
+        "random",
+        "sys_modules",
+        "temp_files",
+        "fixture_values",
+    }
 )
 
 
@@ -29,7 +41,9 @@ def restorable(leaks: Iterable[StateLeak]) -> list[StateLeak]:
     return [
         leak
         for leak in leaks
-        if leak.state in RESTORABLE and (leak.subject or leak.state in ("random",))
+        if leak.state in RESTORABLE
+        and (leak.subject or leak.state in ("random",))
+        and not (leak.state == "cwd" and leak.subject[0].startswith("\0"))
     ]
 
 
@@ -50,21 +64,30 @@ def fixture_source(leaks: Sequence[StateLeak]) -> str:
     cwd = any(leak.state == "cwd" for leak in leaks)
     path = any(leak.state == "sys_path" for leak in leaks)
     rng = any(leak.state == "random" for leak in leaks)
+    modules = sorted(
+        {name for leak in leaks if leak.state == "sys_modules" for name in leak.subject}
+    )
+    temp = sorted({item for leak in leaks if leak.state == "temp_files" for item in leak.subject})
+    created = [item[1:].rstrip("/") for item in temp if item.startswith("+")]
+    kept = [item[1:] for item in temp if item[:1] in "-~"]
+    shared = sorted({leak.subject[0] for leak in leaks if leak.state == "fixture_values"})
     imports = [
         *(["copy", "importlib"] if paths else []),
-        *(["os"] if keys or cwd else []),
+        *(["copy"] if shared and not paths else []),
+        *(["os"] if keys or cwd or temp else []),
         *(["random"] if rng else []),
-        *(["sys"] if path else []),
+        *(["shutil", "tempfile"] if temp else []),
+        *(["sys"] if path or modules else []),
     ]
     body = [
         "@pytest.fixture(autouse=True)",
-        f"def {FIXTURE_NAME}():",
+        f"def {FIXTURE_NAME}({'request' if shared else ''}):",
         '    """Put back, after each test of this module, the state its tests change and',
         "    tests elsewhere read (written by `remediate isolation --fix`, which proved that",
         '    the order that failed passes with it)."""',
-        *(f"    import {name}" for name in imports),
+        *(f"    import {name}" for name in sorted(imports)),
         "",
-        *(["    absent = object()"] if paths else []),
+        *(["    absent = object()"] if paths or modules else []),
     ]
     if keys:
         body.append(f"    environ = {{key: os.environ.get(key) for key in {json.dumps(keys)}}}")
@@ -74,6 +97,40 @@ def fixture_source(leaks: Sequence[StateLeak]) -> str:
         body.append("    random_state = random.getstate()")
     if path:
         body.append("    import_path = list(sys.path)")
+    if modules:
+        body += [
+            "    modules = {",
+            "        name: sys.modules.get(name, absent)",
+            "        for name in [",
+            *(f"            {json.dumps(name)}," for name in modules),
+            "        ]",
+            "    }",
+        ]
+    if shared:
+        body += [
+            "    values = []  # shared fixture values its tests change in place",
+            f"    for name in {json.dumps(shared)}:",
+            "        if name in request.fixturenames:",
+            "            value = request.getfixturevalue(name)",
+            "            values.append((value, copy.deepcopy(value)))",
+        ]
+    if temp:
+        body.append("    temp = tempfile.gettempdir()")
+    if created:
+        body += [
+            f"    created = [os.path.join(temp, path) for path in {json.dumps(created)}]",
+            "    existed = {path for path in created if os.path.lexists(path)}",
+        ]
+    if kept:
+        body += [
+            "    kept = {}  # files its tests remove or change, put back after",
+            f"    for path in [os.path.join(temp, path) for path in {json.dumps(kept)}]:",
+            "        try:",
+            '            with open(path, "rb") as handle:',
+            "                kept[path] = handle.read()",
+            "        except OSError:",
+            "            pass",
+        ]
     if paths:
         listed = [f"        ({json.dumps(m)}, {json.dumps(p)})," for m, p in paths]
         body += [
@@ -107,6 +164,46 @@ def fixture_source(leaks: Sequence[StateLeak]) -> str:
         body.append("    random.setstate(random_state)")
     if path:
         body.append("    sys.path[:] = import_path")
+    if modules:
+        body += [
+            "    for name, module in modules.items():",
+            "        if module is not absent:",
+            "            sys.modules[name] = module",
+            "            continue",
+            "        sys.modules.pop(name, None)",
+            '        parent, _, child = name.rpartition(".")',
+            "        if parent in sys.modules and child in vars(sys.modules[parent]):",
+            "            delattr(sys.modules[parent], child)",
+        ]
+    if shared:
+        body += [
+            "    for value, contents in values:",
+            "        if isinstance(value, (dict, set)):",
+            "            value.clear()",
+            "            value.update(contents)",
+            "        elif isinstance(value, list):",
+            "            value[:] = contents",
+            '        elif hasattr(value, "__dict__"):',
+            "            vars(value).clear()",
+            "            vars(value).update(vars(contents))",
+        ]
+    if created:
+        body += [
+            "    for path in created:",
+            "        if path in existed or not os.path.lexists(path):",
+            "            continue",
+            "        if os.path.isdir(path) and not os.path.islink(path):",
+            "            shutil.rmtree(path, ignore_errors=True)",
+            "        else:",
+            "            os.remove(path)",
+        ]
+    if kept:
+        body += [
+            "    for path, data in kept.items():",
+            "        os.makedirs(os.path.dirname(path), exist_ok=True)",
+            '        with open(path, "wb") as handle:',
+            "            handle.write(data)",
+        ]
     if paths:
         body += [
             "    for owner, name, value, contents in saved:",

@@ -37,6 +37,7 @@ from testing_lib.isolation.fix_proof import (
 )
 from testing_lib.isolation.fix_session import NotRequestable, isolating_fixture, request_fixture
 from testing_lib.isolation.order_models import IsolationReport, PolluterPair, StateLeak
+from testing_lib.isolation.validation_progress import IsolationProgress
 from testing_lib.isolation.validator import TestIsolationValidator
 from testing_lib.results import TestStatus
 
@@ -67,6 +68,7 @@ def propose_fixes(
     report: IsolationReport,
     setup: ProofSetup,
     failing_orders: Mapping[str, Sequence[str]],
+    progress: IsolationProgress | None = None,
 ) -> tuple[FixReport, CodemodPlan]:
     """A proven fix (or why none) for every confirmed pair of `report`.
 
@@ -89,13 +91,20 @@ def propose_fixes(
     isolating = isolating_fixture(root)
     handled: set[str] = set()
     context = FixContext(root, setup, dict(failing_orders), report, planned)
+    progress = progress or IsolationProgress()
+    progress.stage(
+        "proving fixes on a scratch copy (polluter modules, then brittle tests)",
+        len(groups) + len(brittle),
+    )
     for module, pairs in groups.items():
         polluters = {pair.polluter for pair in pairs}
         followers = [pair for pair in brittle if pair.polluter in polluters]
         fixes = _fix_module(context, module, pairs, isolating, followers)
         result.fixes += fixes
         handled.update(fix.victim for fix in fixes)
+        progress.step()
     for pair in brittle:
+        progress.step()
         if pair.victim in handled:
             continue
         fix, change = fix_with_cleaner(context, pair, _brittle_reason(pair))
@@ -297,4 +306,4 @@ def fixes_for(
         xdist=report.xdist,
         timeout_s=min(600.0, validator.timeout_s),
     )
-    return propose_fixes(report, setup, validator.failing_orders)
+    return propose_fixes(report, setup, validator.failing_orders, validator.progress)

@@ -25,6 +25,7 @@ from testing_lib.isolation.fix_models import ProofRun
 from testing_lib.isolation.order_models import IsolationReport, StateLeak
 from testing_lib.isolation.orders import build_orders
 from testing_lib.isolation.replay import replay_args
+from testing_lib.isolation.suite_home import PROJECT_ROOT_ENV, suite_home
 from testing_lib.isolation.worker import ForkWorker
 from testing_lib.results import TestStatus
 from testing_lib.runner import run_pytest
@@ -158,11 +159,11 @@ class ScratchRuns:
 
     def forked(self) -> ForkWorker:
         return ForkWorker(
-            root=self.copy,
+            root=suite_home(self.copy, self.setup.selection),
             python=self.setup.python,
             selection=self.setup.selection,
             extra_args=self.setup.extra_args,
-            env=self.setup.env,
+            env={**self.setup.env, PROJECT_ROOT_ENV: str(self.copy)},
             timeout_s=self.setup.timeout_s,
             jobs=1,
         )

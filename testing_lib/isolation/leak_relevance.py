@@ -37,11 +37,22 @@ def victim_source(rootdir: str | Path, victim: str) -> str:
         return ""
 
 
+def first_import(leak: StateLeak) -> bool:
+    """A project module first imported during the test: state only for a test that expects
+    it not to be loaded yet, so shown only where the victim names it."""
+    return leak.state == "sys_modules" and leak.detail.startswith("imported ")
+
+
 def relevant_leaks(
     leaks: Iterable[StateLeak], source: str, limit: int = MAX_LEAKS_PER_PAIR
 ) -> list[StateLeak]:
     """At most `limit` leaks, those naming something `source` mentions first (by how many
-    such names), the rest in the order they were seen."""
+    such names), the rest in the order they were seen; a first import only when `source`
+    names one of its modules."""
     found = set(_NAME.findall(source))
     ranked = sorted(enumerate(leaks), key=lambda pair: (-len(_names(pair[1]) & found), pair[0]))
-    return [leak for _, leak in ranked[:limit]]
+    return [
+        leak
+        for _, leak in ranked
+        if not first_import(leak) or any(name in source for name in leak.subject)
+    ][:limit]

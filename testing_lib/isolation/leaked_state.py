@@ -28,6 +28,15 @@ FIXES: Final[dict[LeakedState, str]] = {
         "add import paths with monkeypatch.syspath_prepend (restored after the test), or "
         "configure pythonpath in the pytest configuration"
     ),
+    "sys_modules": (
+        "do not delete or re-import the project's modules in a test (code that imported the "
+        "old module keeps it); patch what you need with monkeypatch, or restore sys.modules "
+        "in the fixture's teardown"
+    ),
+    "fixture_values": (
+        "do not change a module- or session-scoped fixture's value in place: copy it in the "
+        "test (copy.deepcopy) or give the fixture function scope"
+    ),
     "temp_files": (
         "write scratch files under tmp_path (a folder of each test's own) instead of a fixed "
         "path in the temp folder, or remove them in the fixture's teardown"

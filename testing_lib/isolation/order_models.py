@@ -21,6 +21,8 @@ LeakedState = Literal[
     "database_rows",
     "temp_files",
     "sys_path",
+    "sys_modules",
+    "fixture_values",
 ]
 
 
@@ -35,7 +37,9 @@ class StateLeak(BaseModel):
     state: LeakedState
     detail: str
     # what to restore, when known: env [KEY]; cwd [the folder before]; module_globals
-    # [module, name or Class.attribute]; dependency_overrides [module, app variable]
+    # [module, name or Class.attribute]; dependency_overrides [module, app variable];
+    # sys_modules [module names]; fixture_values [fixture name]; temp_files ["+created",
+    # "-removed", "~changed" paths, relative to the temp folder]
     subject: list[str] = Field(default_factory=list)
 
 
@@ -68,6 +72,16 @@ class PolluterPair(BaseModel):
     confirmation: Literal["confirmed", "flaky", "unconfirmed"] | None = None  # None: not replayed
     evidence: str | None = None  # what the replays showed
     leaks: list[StateLeak] = Field(default_factory=list)  # what `polluter` left behind
+
+
+class ImportSideEffect(BaseModel):
+    """A test that passes alone in a new pytest process and fails once `module` is imported
+    with it: that module (or a helper it imports) changes state at import time."""
+
+    victim: str
+    module: str  # relative to pytest's rootdir
+    replay_command: str
+    evidence: str
 
 
 class OrderDependentTest(BaseModel):
@@ -130,6 +144,8 @@ class IsolationReport(BaseModel):
     xdist: bool = False  # the target has pytest-xdist: replays pass -n 0
     # pairs found by bisection whose replay did not reproduce twice: not order dependence
     unconfirmed: list[PolluterPair] = Field(default_factory=list)
+    # tests whose outcome depends on which modules are imported with them
+    import_side_effects: list[ImportSideEffect] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -6,11 +6,21 @@ ids, so the CLI asks for lists (`tables=False`), which wrap instead.
 
 from __future__ import annotations
 
+import math
+
 from testing_lib.isolation.order_models import IsolationReport
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def score_text(score: float) -> str:
+    """The score with one decimal, rounded down: order dependence never shows as 100.0
+    (99.97 is 99.9), and a score above 0 never shows as 0.0 (0.04 is 0.04)."""
+    if 0 < score < 0.1:
+        return f"{score:.2f}"
+    return f"{math.floor(round(score * 10, 6)) / 10:.1f}"
 
 
 def isolation_markdown(report: IsolationReport, target: str, *, tables: bool = True) -> str:
@@ -20,7 +30,7 @@ def isolation_markdown(report: IsolationReport, target: str, *, tables: bool = T
     lines = [
         f"# Isolation of {target}: {verdict}",
         "",
-        f"- isolation score: **{report.isolation_score:.1f}** "
+        f"- isolation score: **{score_text(report.isolation_score)}** "
         f"(share of tests whose outcome does not depend on order)",
         f"- seed: `{report.seed}` (pass it again to replay these orders)",
         *(
@@ -75,6 +85,20 @@ def isolation_markdown(report: IsolationReport, target: str, *, tables: bool = T
             f"- `{pair.victim}` after `{pair.polluter}` ({pair.confirmation}): "
             f"{pair.evidence}; try `{pair.replay_command}`"
             for pair in report.unconfirmed
+        ]
+    if report.import_side_effects:
+        lines += [
+            "",
+            "## Import-time side effects",
+            "",
+            "These tests pass alone in a new pytest process and fail once another module is "
+            "collected with them: importing it changes state they read.",
+            "",
+        ]
+        lines += [
+            f"- `{effect.victim}` fails after importing `{effect.module}`: replay "
+            f"`{effect.replay_command}`"
+            for effect in report.import_side_effects
         ]
     if report.leaks:
         lines += ["", "## State left behind", ""]

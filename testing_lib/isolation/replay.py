@@ -44,8 +44,24 @@ def replay_args(*, xdist: bool) -> list[str]:
 
 def replay_command(first: str, second: str, rootdir: str = ".", *, xdist: bool = False) -> str:
     """The command that replays a pair; `rootdir` is pytest's, relative to the target."""
-    command = shlex.join(["pytest", *replay_args(xdist=xdist), first, second])
+    return pytest_command([first, second], rootdir, xdist=xdist)
+
+
+def pytest_command(args: Sequence[str], rootdir: str = ".", *, xdist: bool = False) -> str:
+    """`pytest ARGS` as a developer types it from the target's root."""
+    command = shlex.join(["pytest", *replay_args(xdist=xdist), *args])
     return command if rootdir in ("", ".") else f"cd {shlex.quote(rootdir)} && {command}"
+
+
+def same_test(reported: str, wanted: str) -> bool:
+    """Whether pytest's `reported` id names the test `wanted`: the same id, or the same test
+    of the same file where pytest took a rootdir below the folder the ids start from (a
+    `tests/pytest.ini` makes `tests/x.py::t` be reported as `x.py::t`)."""
+    if reported == wanted:
+        return True
+    path, _, name = reported.partition("::")
+    wanted_path, _, wanted_name = wanted.partition("::")
+    return bool(path) and name == wanted_name and wanted_path.endswith("/" + path)
 
 
 def _replay_once(
@@ -74,7 +90,7 @@ def _replay_once(
     except RunnerError as exc:
         logger.warning("Could not replay %s then %s: %s", first, second, exc)
         return None, f"the replay could not run: {exc}"
-    outcome = next((r.status for r in suite.results if r.test_name == second), None)
+    outcome = next((r.status for r in suite.results if same_test(r.test_name, second)), None)
     if outcome is None:
         reported = ", ".join(r.test_name for r in suite.results[:3]) or "no test"
         return None, f"the replay reported no outcome for {second} (it reported {reported})"

@@ -19,6 +19,7 @@ import logging
 import os
 import secrets
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -26,11 +27,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from testing_lib.exceptions import RunnerError
-from testing_lib.isolation.findings import fill_report, order_run
+from testing_lib.isolation.findings import add_import_effects, fill_report, order_run
 from testing_lib.isolation.findings_journal import FindingsJournal
+from testing_lib.isolation.import_effects import FreshRuns, confirm_alone
 from testing_lib.isolation.known_victims import locate_known_victim, resolve_victim
 from testing_lib.isolation.locate import find_cleaner, find_polluter, find_state_setter
 from testing_lib.isolation.order_models import (
+    ImportSideEffect,
     IsolationReport,
     IsolationTestResult,
     OrderDependentTest,
@@ -38,7 +41,9 @@ from testing_lib.isolation.order_models import (
 )
 from testing_lib.isolation.orders import TestOrder, build_orders
 from testing_lib.isolation.replay import Replayed, confirm_pair, replay_command
+from testing_lib.isolation.suite_home import PROJECT_ROOT_ENV, suite_home
 from testing_lib.isolation.suspects import Suspect, classify, find_suspects
+from testing_lib.isolation.validation_progress import IsolationProgress
 from testing_lib.isolation.worker import ForkedRun, ForkWorker
 from testing_lib.runner.probe import probe_interpreter
 
@@ -81,6 +86,7 @@ class TestIsolationValidator:
         max_suspects: int = 200,
         victims: Sequence[str] = (),
         findings_file: Path | None = None,
+        progress: IsolationProgress | None = None,
     ) -> None:
         if orders < 1:
             raise ValueError("orders must be at least 1 (the original order)")
@@ -102,6 +108,11 @@ class TestIsolationValidator:
         # each victim's failing order (pytest's node ids), kept for proving fixes
         self.failing_orders: dict[str, tuple[str, ...]] = {}
         self._replay_prefix = (".", False)  # pytest's rootdir (from the root), xdist
+        self._ids: list[str] = []  # every collected test, in collection order
+        self.progress = progress or IsolationProgress()
+        self._lock = threading.Lock()
+        # tests that pass alone in a new process and fail once a module is imported with them
+        self.import_effects: list[ImportSideEffect] = []
         self.report: IsolationReport | None = None
 
     # -- per-test questions, answered from the last report -------------------------------
@@ -139,12 +150,17 @@ class TestIsolationValidator:
             self.seed,
             self.seed,
         )
+        home = suite_home(self.root, test_suite)
+        if home != self.root:
+            # pytest's configuration lives below the root: a developer runs the suite from
+            # there (and so do the replays the report prints), so the validation does too
+            logger.info("Running the suite from %s, where its pytest configuration is", home)
         worker = ForkWorker(
-            root=self.root,
+            root=home,
             python=self.python,
             selection=test_suite,
             extra_args=self.extra_args,
-            env=self.env,
+            env={**self.env, PROJECT_ROOT_ENV: str(self.root)},
             timeout_s=self.timeout_s,
             jobs=self.jobs,
         )
@@ -196,6 +212,7 @@ class TestIsolationValidator:
         report.rootdir = Path(os.path.relpath(rootdir, self.root)).as_posix()
         report.xdist = probe_interpreter(self.python).has_pytest_xdist
         self._replay_prefix = (report.rootdir, report.xdist)
+        self._ids = list(worker.info.ids)
         if self.victims:
             self._locate_victims(worker, report)
             return
@@ -203,15 +220,25 @@ class TestIsolationValidator:
         report.orders_run = [order.name for order in orders]
 
         def run_order(order: TestOrder) -> ForkedRun:
-            return worker.run(order.ids, leaks=self.explain and order.kind == "original")
+            run = worker.run(order.ids, leaks=self.explain and order.kind == "original")
+            self.progress.step()
+            return run
 
+        self.progress.stage(f"running the suite in {len(orders)} orders", len(orders))
         runs = self._map(run_order, orders)
         report.runs = [order_run(order, run) for order, run in zip(orders, runs, strict=True)]
         leaks = runs[0].leaks if self.explain else []
         report.leaks = list(leaks)
 
         suspects = find_suspects(orders, runs, self.max_suspects)
-        alone_runs = self._map(lambda s: worker.run([s.test]), suspects)
+        self.progress.stage("running each order-dependent test alone", len(suspects))
+
+        def run_alone(suspect: Suspect) -> ForkedRun:
+            run = worker.run([suspect.test])
+            self.progress.step()
+            return run
+
+        alone_runs = self._map(run_alone, suspects)
         for suspect, alone in zip(suspects, alone_runs, strict=True):
             classify(suspect, alone)
 
@@ -247,24 +274,41 @@ class TestIsolationValidator:
                 suspect.located = find_state_setter(worker.run, suspect.test, before)
                 if self.confirm and suspect.located.found:
                     suspect.replayed = replays.submit(self._replay, rootdir, suspect)
+            self.progress.step()
 
+        dependent = [s for s in suspects if s.kind in ("victim", "brittle")]
         with ThreadPoolExecutor(max_workers=self.jobs) as replays:
-            self._map(locate, [s for s in suspects if s.kind in ("victim", "brittle")])
+            self.progress.stage(
+                "locating polluters by bisection (pairs replay in new pytest processes)",
+                len(dependent),
+            )
+            self._map(locate, dependent)
             confirmations: dict[str, Replayed] = {}
-            for suspect in suspects:
+            pending = [s for s in suspects if s.replayed is not None]
+            self.progress.stage("replaying pairs in new pytest processes", len(pending))
+            for suspect in pending:
                 if suspect.replayed is not None:
                     replayed = suspect.replayed.result()
+                    self.progress.step()
                     report.pytest_executions += replayed.runs
                     report.processes_started += replayed.runs
                     confirmations[suspect.test] = replayed
         fill_report(report, worker.info.ids, orders, runs, suspects, leaks, confirmations)
+        add_import_effects(report, self.import_effects)
 
     def _locate_victims(self, worker: ForkWorker, report: IsolationReport) -> None:
         """Locate the polluter of each known victim; no detection in several orders."""
         assert worker.info is not None
         ids = worker.info.ids
         victims = [resolve_victim(v, ids, report.rootdir) for v in self.victims]
-        located = self._map(lambda v: locate_known_victim(worker, v, ids, report.seed), victims)
+        self.progress.stage(f"locating the polluters of {len(victims)} given test(s)", len(victims))
+
+        def locate(victim: str) -> tuple[TestOrder, ForkedRun, Suspect]:
+            found = locate_known_victim(worker, victim, ids, report.seed)
+            self.progress.step()
+            return found
+
+        located = self._map(locate, victims)
         orders = [order for order, _, _ in located]
         runs = [run for _, run, _ in located]
         suspects = [suspect for _, _, suspect in located]
@@ -274,7 +318,9 @@ class TestIsolationValidator:
         report.orders_run = [o.name for o in orders[:1]]
         confirmations: dict[str, Replayed] = {}
         if self.confirm:
+            self.progress.stage("replaying pairs in new pytest processes", len(suspects))
             for suspect in suspects:
+                self.progress.step()
                 if suspect.located and suspect.located.found:
                     replayed = self._replay(worker.info.rootdir, suspect)
                     report.pytest_executions += replayed.runs
@@ -283,6 +329,7 @@ class TestIsolationValidator:
         fill_report(
             report, ids, orders[:1], runs[:1], [s for s in suspects if s.kind], [], confirmations
         )
+        add_import_effects(report, self.import_effects)
 
     def _replay(self, rootdir: str, suspect: Suspect) -> Replayed:
         """Replay the pair from pytest's rootdir, in new pytest processes; journal it."""
@@ -308,19 +355,39 @@ class TestIsolationValidator:
         return replayed
 
     def _confirm(self, rootdir: str, suspect: Suspect) -> Replayed:
+        """The pair's replay, then the test alone, each in new pytest processes: a verdict
+        holds only where a developer's command reproduces it."""
         assert suspect.located is not None
         assert suspect.located.found is not None
-        return confirm_pair(
+        xdist = probe_interpreter(self.python).has_pytest_xdist
+        replayed = confirm_pair(
             suspect.located.found,
             suspect.test,
             victim=suspect.kind == "victim",
             cwd=Path(rootdir),
             python=self.python,
-            xdist=probe_interpreter(self.python).has_pytest_xdist,
+            xdist=xdist,
             extra_args=self.extra_args,
             timeout_s=self.timeout_s,
             env=self.env,
         )
+        if replayed.status != "confirmed":
+            return replayed
+        fresh = FreshRuns(
+            Path(rootdir), self.python, self.extra_args, self.timeout_s, self.env, xdist
+        )
+        verdict, found = confirm_alone(
+            replayed,
+            suspect.test,
+            suspect.kind == "brittle",
+            fresh,
+            self._ids,
+            self._replay_prefix[0],
+        )
+        if found is not None:
+            with self._lock:
+                self.import_effects.append(found)
+        return verdict
 
 
 def validate_isolation(

@@ -48,29 +48,53 @@ def _toml_table(path: Path) -> dict[str, Any] | None:
     return {k: v for k, v in pytest_table.items() if k != "ini_options"}
 
 
-def _find_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
-    for directory in (root, *root.parents):
-        for name in ("pytest.ini", ".pytest.ini"):
-            candidate = directory / name
-            if candidate.is_file():
-                section = _ini_section(candidate, "pytest")
-                return candidate, section or {}
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            table = _toml_table(candidate)
-            if table is not None:
-                return candidate, table
-        candidate = directory / "tox.ini"
+def _config_in(directory: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The file of `directory` itself that configures pytest, with its settings."""
+    for name in ("pytest.ini", ".pytest.ini"):
+        candidate = directory / name
         if candidate.is_file():
             section = _ini_section(candidate, "pytest")
-            if section is not None:
-                return candidate, section
-        candidate = directory / "setup.cfg"
-        if candidate.is_file():
-            section = _ini_section(candidate, "tool:pytest")
-            if section is not None:
-                return candidate, section
+            return candidate, section or {}
+    candidate = directory / "pyproject.toml"
+    if candidate.is_file():
+        table = _toml_table(candidate)
+        if table is not None:
+            return candidate, table
+    candidate = directory / "tox.ini"
+    if candidate.is_file():
+        section = _ini_section(candidate, "pytest")
+        if section is not None:
+            return candidate, section
+    candidate = directory / "setup.cfg"
+    if candidate.is_file():
+        section = _ini_section(candidate, "tool:pytest")
+        if section is not None:
+            return candidate, section
     return None
+
+
+def _find_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
+    for directory in (root, *root.parents):
+        found = _config_in(directory)
+        if found is not None:
+            return found
+    return None
+
+
+def nested_pytest_home(root: Path) -> Path | None:
+    """The one folder right below `root` that configures pytest, when `root` itself does
+    not (a `tests/pytest.ini`): pytest takes it as its rootdir and configuration for any
+    test under it, so a bare run of the project belongs there. None otherwise."""
+    if _config_in(root) is not None:
+        return None
+    try:
+        folders = [
+            path for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")
+        ]
+    except OSError:
+        return None
+    homes = [folder for folder in sorted(folders) if _config_in(folder) is not None]
+    return homes[0] if len(homes) == 1 else None
 
 
 def _as_list(value: Any) -> list[str]:

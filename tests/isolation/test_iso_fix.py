@@ -228,43 +228,36 @@ SUITE = {
             assert random.random() != FIRST_DRAW_AFTER_SEED_12345
     """,
     "tests/test_c_files.py": """
-        import os
-        import tempfile
+        import string
+
+        # an attribute of a standard-library module: state the validator does not track
 
 
         def test_writes_marker():
-            with open(os.path.join(tempfile.gettempdir(), "fix_shape_marker"), "w") as f:
-                f.write("1")
+            string.fix_shape_marker = 1
 
 
         def test_z_reads_marker():
-            assert not os.path.exists(os.path.join(tempfile.gettempdir(), "fix_shape_marker"))
+            assert not hasattr(string, "fix_shape_marker")
     """,
     "tests/test_d_cleanup.py": """
-        import os
-        import tempfile
+        import string
 
 
         def test_removes_marker():
-            marker = os.path.join(tempfile.gettempdir(), "fix_shape_marker")
-            if os.path.exists(marker):
-                os.remove(marker)
+            if hasattr(string, "fix_shape_marker"):
+                del string.fix_shape_marker
     """,
     "tests/test_e_no_cleaner.py": """
-        import os
-        import tempfile
-
-
-        def seen():
-            return os.path.join(tempfile.gettempdir(), "fix_shape_seen")
+        import string
 
 
         def test_records_seen():
-            open(seen(), "w").close()
+            string.fix_shape_seen = 1
 
 
         def test_z_nothing_seen_yet():
-            assert not os.path.exists(seen())
+            assert not hasattr(string, "fix_shape_seen")
     """,
 }
 

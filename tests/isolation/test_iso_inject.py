@@ -15,6 +15,7 @@ from testing_lib.runner.runner import INJECT_DIR
 INJECTED = [
     INJECT_DIR / "remediation_order.py",
     INJECT_DIR / "remediation_order_leaks.py",
+    INJECT_DIR / "remediation_order_diff.py",
     INJECT_DIR / "remediation_order_file.py",
     INJECT_DIR / "remediation_order_worker.py",
     INJECT_DIR / "remediation_order_child.py",

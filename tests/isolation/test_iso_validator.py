@@ -208,7 +208,10 @@ def test_each_replay_command_reproduces_in_a_new_pytest_process(planted: Isolati
     assert [p.confirmed for p in planted.pairs] == [True] * len(planted.pairs)
     assert planted.unconfirmed == []
     assert all(p.replay_command.startswith("pytest -p no:randomly ") for p in planted.pairs)
-    assert planted.processes_started == 1 + REPLAYS * len(planted.pairs)
+    # the worker, then per pair its replays and the test alone, each in a new process
+    assert planted.processes_started == 1 + (REPLAYS + 1) * len(planted.pairs)
+    alone = {"victim": "; alone: passed", "brittle": "; alone: failed"}
+    assert all(p.evidence and p.evidence.endswith(alone[p.kind]) for p in planted.pairs)
     assert planted.pytest_executions > planted.processes_started
 
 

@@ -107,7 +107,9 @@ def _run_child(
         _private_tmp(config, message["results"])
         config.pluginmanager.register(recorder, "remediation-order-recorder")
         if message.get("leaks"):
-            tracker = LeakTracker(str(config.rootpath), recorder)
+            # the project's modules: under its root, which may lie above pytest's rootdir
+            root = os.environ.get("REMEDIATION_PROJECT_ROOT") or str(config.rootpath)
+            tracker = LeakTracker(root, recorder)
             config.pluginmanager.register(LeakHooks(tracker), "remediation-order-leaks")
         items = [by_id[nodeid] for nodeid in message["ids"]]
         session.items = items

@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 import pytest
+from remediation_order_diff import GONE, diff  # type: ignore[import-not-found]
 
 _SCALARS = (int, float, str, bytes, bool, type(None), complex)
 _TEMP_DEPTH = 3  # folders below the temp folder that are listed
@@ -66,12 +67,18 @@ def _interesting(name: str, value: Any) -> bool:
     return True
 
 
-def _short(value: Any) -> str:
+def _cwd() -> str:
+    """The working directory; a folder deleted under the process (a test that chdirs into a
+    temporary folder which is then removed) is reported, not raised."""
     try:
-        text = repr(value)
-    except Exception:  # noqa: BLE001  a foreign __repr__ may raise anything; show its type
-        text = f"<{type(value).__name__} object>"
-    return text if len(text) <= 80 else text[:77] + "..."
+        return os.getcwd()
+    except OSError:
+        try:
+            former = os.readlink("/proc/self/cwd")
+        except OSError:
+            former = "?"
+        suffix = " (deleted)"
+        return str(GONE) + (former[: -len(suffix)] if former.endswith(suffix) else former)
 
 
 class LeakTracker:
@@ -85,7 +92,9 @@ class LeakTracker:
         self._before: dict[str, Any] = {}
         self._inside: dict[str, bool] = {}
         self._last: dict[str, Any] | None = None
-        self._modules: list[Any] | None = None
+        self._modules: list[tuple[str, Any]] | None = None
+        self._live: dict[str, Any] = {}  # higher-scoped fixtures made, by key
+        self._made: dict[str, Any] = {}  # fixtures made during the current test
         self._modules_seen = 0
         self._module_names: dict[
             int, tuple[int, list[str]]
@@ -94,10 +103,14 @@ class LeakTracker:
     def _target_modules(self) -> list[Any]:
         """Modules loaded from files under the rootdir (outside site-packages).
 
-        Recomputed only when sys.modules changed size (a test imported something).
+        sys.modules is walked whole only when its size changed (a test imported something);
+        otherwise the project's modules are checked to still be the same objects (a test that
+        deletes a package from sys.modules and imports it again keeps the size).
         """
         if self._modules is not None and self._modules_seen == len(sys.modules):
-            return self._modules
+            entries = sys.modules
+            if all(entries.get(name) is module for name, module in self._modules):
+                return [module for _, module in self._modules]
         modules = []
         for name, module in list(sys.modules.items()):
             inside = self._inside.get(name)
@@ -110,9 +123,14 @@ class LeakTracker:
                 )
                 self._inside[name] = inside
             if inside:
-                modules.append(module)
+                modules.append((name, module))
         self._modules, self._modules_seen = modules, len(sys.modules)
-        return modules
+        return [module for _, module in modules]
+
+    def _module_ids(self) -> dict[str, int]:
+        """The project's entries of sys.modules: name -> identity of the module object."""
+        self._target_modules()
+        return {name: id(module) for name, module in self._modules or ()}
 
     def _find_sqlite_files(self) -> list[str]:
         found = []
@@ -257,17 +275,45 @@ class LeakTracker:
         raw_env = getattr(os.environ, "_data", None)  # bytes, not decoded: cheaper to copy
         return {
             "env": dict(raw_env) if isinstance(raw_env, dict) else dict(os.environ),
-            "cwd": os.getcwd(),
+            "cwd": _cwd(),
             "sys_path": tuple(sys.path),
             "threads": {t.ident: t.name for t in threading.enumerate()},
             "fds": self._fds(),
             "random": hash(random.getstate()),
             "overrides": self._overrides(),
             "globals": self._globals(),
-            "modules": {getattr(m, "__name__", "?") for m in self._target_modules()},
+            "modules": self._module_ids(),
             "rows": self._row_counts(),
             "temp": self._temp_files(),
+            "fixtures": self._fixture_values(),
         }
+
+    def _fixture_values(self) -> dict[str, Any]:
+        """The values of the live module-, class-, package- and session-scoped fixtures:
+        "name|where it is defined|scope" -> fingerprint. A test that changes such a value
+        in place changes it for every later test that shares it."""
+        values: dict[str, Any] = {}
+        for key, fixturedef in list(self._live.items()):
+            cached = getattr(fixturedef, "cached_result", None)
+            if cached is None or cached[2] is not None:
+                del self._live[key]  # torn down, or its setup failed
+                continue
+            values[key] = _fingerprint(cached[0])
+        return values
+
+    def set_up(self, fixturedef: Any) -> None:
+        """A higher-scoped fixture of the project was just made: its value as it was given to
+        the test."""
+        cached = getattr(fixturedef, "cached_result", None)
+        if cached is None or cached[2] is not None or fixturedef.scope == "function":
+            return
+        code = getattr(getattr(fixturedef, "func", None), "__code__", None)
+        path = getattr(code, "co_filename", "")
+        if "site-packages" in path or not os.path.realpath(path).startswith(self._root):
+            return  # pytest's or a plugin's own fixture (tmp_path_factory...): not the project's
+        key = f"{fixturedef.argname}|{fixturedef.baseid}|{fixturedef.scope}"
+        self._live[key] = fixturedef
+        self._made[key] = _fingerprint(cached[0])
 
     def before(self, nodeid: str) -> None:
         # Nothing runs between one test's end and the next one's start: reuse that snapshot.
@@ -278,7 +324,10 @@ class LeakTracker:
         if before is None:
             return
         after = self._last = self.snapshot()
-        for leak in _diff(before, after):
+        if self._made:  # fixtures made during this test: compared with their first value
+            before = {**before, "fixtures": {**before["fixtures"], **self._made}}
+            self._made = {}
+        for leak in diff(before, after):
             # (state, detail[, subject]): the subject names what to restore, for fixes
             subject = list(leak[2:])
             self._recorder.write(
@@ -286,155 +335,14 @@ class LeakTracker:
             )
 
 
-def _decoded(env: dict[Any, Any]) -> dict[str, str]:
-    return {
-        (k.decode("utf-8", "surrogateescape") if isinstance(k, bytes) else k): (
-            v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else v
-        )
-        for k, v in env.items()
-    }
-
-
-def _env_diff(env_before: dict[str, str], env_after: dict[str, str]) -> list[tuple[str, ...]]:
-    leaks: list[tuple[str, ...]] = []
-    for key in sorted(set(env_before) | set(env_after)):
-        if key.startswith("PYTEST_"):
-            continue
-        if key not in env_before:
-            leaks.append(("env", f"set {key}={_short(env_after[key])}", key))
-        elif key not in env_after:
-            leaks.append(("env", f"removed {key} (was {_short(env_before[key])})", key))
-        elif env_before[key] != env_after[key]:
-            leaks.append(
-                (
-                    "env",
-                    f"changed {key} from {_short(env_before[key])} to {_short(env_after[key])}",
-                    key,
-                )
-            )
-    return leaks
-
-
-def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, ...]]:
-    if before is after:
-        return []
-    leaks: list[tuple[str, ...]] = []
-    if before["env"] != after["env"]:
-        leaks.extend(_env_diff(_decoded(before["env"]), _decoded(after["env"])))
-    if before["cwd"] != after["cwd"]:
-        leaks.append(
-            ("cwd", "changed the working directory to {}".format(after["cwd"]), before["cwd"])
-        )
-    if before["sys_path"] != after["sys_path"]:
-        added = [p for p in after["sys_path"] if p not in before["sys_path"]]
-        removed = [p for p in before["sys_path"] if p not in after["sys_path"]]
-        change = "; ".join(
-            part
-            for part in (
-                "added {}".format(", ".join(added[:3])) if added else "",
-                "removed {}".format(", ".join(removed[:3])) if removed else "",
-            )
-            if part
-        )
-        leaks.append(("sys_path", "changed sys.path: {}".format(change or "reordered"), "sys.path"))
-    new_threads = [
-        name for ident, name in after["threads"].items() if ident not in before["threads"]
-    ]
-    if new_threads:
-        leaks.append(
-            (
-                "threads",
-                "left {} thread(s) running: {}".format(
-                    len(new_threads), ", ".join(sorted(new_threads))
-                ),
-            )
-        )
-    # A descriptor counts when its target was not open at all before: pytest's capture
-    # duplicates descriptors of files that were (the log, the terminal).
-    open_before = set(before["fds"].values())
-    new_fds = sorted(
-        {t for t in after["fds"].values() if t not in open_before and not t.startswith("/proc/")}
-    )
-    if new_fds:
-        leaks.append(
-            (
-                "open_files",
-                "left {} file descriptor(s) open: {}".format(len(new_fds), ", ".join(new_fds[:5])),
-            )
-        )
-    if before["random"] != after["random"]:
-        leaks.append(
-            ("random", "changed the global random generator's state (seeded or consumed it)")
-        )
-    for app in sorted(set(before["overrides"]) | set(after["overrides"])):
-        old = before["overrides"].get(app, [])
-        new = after["overrides"].get(app, [])
-        added = [name for name in new if name not in old]
-        if added:
-            leaks.append(
-                (
-                    "dependency_overrides",
-                    "left {}.dependency_overrides[{}] set".format(
-                        app.replace(":", "."), ", ".join(added)
-                    ),
-                    *app.split(":", 1),
-                )
-            )
-    old_globals, new_globals = before["globals"], after["globals"]
-    for key in sorted(set(old_globals) | set(new_globals)):
-        if key[0] not in before["modules"]:
-            continue  # first imported during this test: an import is not a leak
-        if old_globals.get(key) != new_globals.get(key):
-            module_name, name = key
-            verb = (
-                "added"
-                if key not in old_globals
-                else ("removed" if key not in new_globals else "changed")
-            )
-            leaks.append(("module_globals", f"{verb} {module_name}.{name}", module_name, name))
-    leaks.extend(_temp_diff(before["temp"], after["temp"]))
-    for table in sorted(set(before["rows"]) | set(after["rows"])):
-        old_count, new_count = before["rows"].get(table, 0), after["rows"].get(table, 0)
-        if old_count != new_count:
-            leaks.append(("database_rows", f"{table}: {old_count} -> {new_count} rows"))
-    return leaks
-
-
-def _temp_diff(
-    before: dict[str, tuple[int, int, int]], after: dict[str, tuple[int, int, int]]
-) -> list[tuple[str, str]]:
-    """Files the test left created, changed or removed under the temp folder."""
-    created = sorted(path for path in after if path not in before)
-    removed = sorted(path for path in before if path not in after)
-    changed = sorted(
-        path
-        for path in after
-        if path in before and before[path] != after[path] and not path.endswith(os.sep)
-    )
-    # A folder deleted and made again (same path, new inode) counts as re-created.
-    recreated = sorted(
-        path
-        for path in after
-        if path.endswith(os.sep) and path in before and before[path][0] != after[path][0]
-    )
-    parts = []
-    for verb, paths in (
-        ("created", created),
-        ("changed", changed),
-        ("re-created", recreated),
-        ("removed", removed),
-    ):
-        if paths:
-            more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
-            parts.append("{} {}{}".format(verb, ", ".join(paths[:3]), more))
-    if not parts:
-        return []
-    return [("temp_files", "files in the temp folder: {}".format("; ".join(parts)))]
-
-
 class LeakHooks:
     def __init__(self, tracker: LeakTracker) -> None:
         self._tracker = tracker
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Any:
+        yield
+        self._tracker.set_up(fixturedef)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
