@@ -16,22 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.markdown import Markdown
-from rich.table import Table
 from rich.text import Text
 
 from cli.console import EXIT_BUSY, err, error, out, usage_error
-from cli.progress_lines import showing_progress
-from cli.signals import final_stop
-from testing_lib.config.pyproject import has_remediation_table
-from testing_lib.config.target import load_target_config, resolve_interpreter
-from testing_lib.config.testing import TestPerformanceConfig
-from testing_lib.environment import test_environment_values
-from testing_lib.exceptions import TargetConfigError
-from testing_lib.locking import TargetBusyError, target_lock
 
 if TYPE_CHECKING:
+    from testing_lib.config.testing import TestPerformanceConfig
     from testing_lib.isolation import IsolationReport
+
+
+def _default_performance() -> TestPerformanceConfig:
+    from testing_lib.config.testing import TestPerformanceConfig
+
+    return TestPerformanceConfig()
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ class Suite:
     name: str
     python: str
     env: dict[str, str] = field(default_factory=dict)
-    performance: TestPerformanceConfig = field(default_factory=TestPerformanceConfig)
+    performance: TestPerformanceConfig = field(default_factory=_default_performance)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -49,6 +46,11 @@ def _fail(message: str) -> typer.Exit:
 
 def resolve_suite(target: Path, python: str | None) -> Suite:
     """The target as a configured remediation target, or as a plain pytest project."""
+    from testing_lib.config.pyproject import has_remediation_table
+    from testing_lib.config.target import load_target_config, resolve_interpreter
+    from testing_lib.environment import test_environment_values
+    from testing_lib.exceptions import TargetConfigError
+
     if not os.path.isdir(target):
         nothing = "" if os.path.lexists(target) else " (nothing is there)"
         raise _fail(f"target {str(target)!r} is not a directory{nothing}: pass a pytest project")
@@ -77,6 +79,8 @@ def resolve_suite(target: Path, python: str | None) -> Suite:
 @contextmanager
 def _lock_or_exit_busy(root: Path) -> Iterator[None]:
     """The target's lock, or exit 3 at once with one line naming its holder."""
+    from testing_lib.locking import TargetBusyError, target_lock
+
     with ExitStack() as held:
         try:
             held.enter_context(target_lock(root, wait_s=0))
@@ -132,8 +136,11 @@ def isolation(
     ] = False,
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
+    from rich.markdown import Markdown
+
+    from cli.progress_lines import showing_progress
+    from cli.signals import final_stop
     from testing_lib.isolation import TestIsolationValidator
-    from testing_lib.isolation.fix_plan import fixes_for
     from testing_lib.isolation.history import history_dir
     from testing_lib.isolation.order_rendering import isolation_markdown
     from testing_lib.isolation.preflight import find_tests
@@ -192,7 +199,11 @@ def isolation(
                 progress=progress,
             )
             report = validator.validate_isolation()
-            fixes = fixes_for(validator, report) if fix and report.pairs else None
+            fixes = None
+            if fix and report.pairs:
+                from testing_lib.isolation.fix_plan import fixes_for  # libcst: --fix only
+
+                fixes = fixes_for(validator, report)
     except KeyboardInterrupt:
         stopped()
         raise typer.Exit(130) from None
@@ -221,6 +232,8 @@ def _finish(report: IsolationReport, json_path: Path | None) -> NoReturn:
 def _apply_reviewed(root: Path, name: str, options: dict[str, Any], json_path: Path | None) -> None:
     """Apply what the last dry run showed, when it ran with these options on the target as
     it is now (then exit); else return, to validate and prove afresh."""
+    from rich.markdown import Markdown
+
     from cli.isolation_fix import show_fixes
     from testing_lib.isolation.fix_review import load_reviewed
     from testing_lib.isolation.order_rendering import isolation_markdown
@@ -248,6 +261,8 @@ def perf(
     ] = None,
 ) -> None:
     """Thresholds, slow tests and slow-downs from TARGET/.remediation/metrics.sqlite."""
+    from rich.table import Table
+
     from testing_lib.performance.perf_report import performance_report
 
     suite = resolve_suite(target, None)

@@ -22,14 +22,6 @@ import typer
 from rich.text import Text
 
 from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out
-from testing_lib.codemods import (
-    JournalError,
-    apply_plan,
-    plan_http_clients,
-    undo_run,
-)
-from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
-from testing_lib.organizer.organizer_errors import OrganizerError
 
 fix_app = typer.Typer(
     no_args_is_help=True,
@@ -51,6 +43,9 @@ def _target(target: Path) -> Path:
 
 def refuse_over_unfinished_organize(target: Path) -> None:
     """Exit 2 when an organizer apply of `target` (or a folder above it) never finished."""
+    from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
+    from testing_lib.organizer.organizer_errors import OrganizerError
+
     start = target.resolve()
     folders = [start, *start.parents] if start.is_dir() else list(start.parents)
     for folder in folders:
@@ -72,6 +67,8 @@ def http_clients(
     ] = False,
 ) -> None:
     """httpx.AsyncClient(app=...) -> AsyncClient(transport=ASGITransport(app=...)) (httpx 0.28)."""
+    from testing_lib.codemods import apply_plan, plan_http_clients
+
     _target(target)
     if apply:
         refuse_over_unfinished_organize(target)
@@ -110,6 +107,8 @@ def undo(
     ] = None,
 ) -> None:
     """Restore the files a codemod run rewrote, if they still hold what it wrote."""
+    from testing_lib.codemods import JournalError, undo_run
+
     root = _target(target).resolve()
     try:
         report = undo_run(root if root.is_dir() else root.parent, run_id)

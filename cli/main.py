@@ -1,4 +1,10 @@
-"""`remediate`: run the remediation flows from a terminal, on Prefect's embedded API."""
+"""`remediate`: run the remediation flows from a terminal, on Prefect's embedded API.
+
+The subcommand modules import only light modules at module level (typer; rich's console,
+text and tables; the library's exceptions and phase names); what a command runs with
+(libcst, Prefect, the library's models) it imports in its body. So `remediate --help`, and
+every command, load only what that command needs (tests/test_cli_startup.py).
+"""
 
 from __future__ import annotations
 

@@ -33,26 +33,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out, usage_error
-from testing_lib.config.pyproject import has_remediation_table
-from testing_lib.config.target import load_target_config, resolve_interpreter
 from testing_lib.exceptions import RunnerError, TargetConfigError
-from testing_lib.organizer import (
-    ExecutionResult,
-    OrganizationPlan,
-    OrganizerError,
-    TestFileOrganizer,
-)
-from testing_lib.organizer.execute import refuse_if_unfinished
-from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
-from testing_lib.organizer.models import AuditReport
-from testing_lib.organizer.plan_groups import group_plan
+from testing_lib.organizer.organizer_errors import OrganizerError
+
+if TYPE_CHECKING:
+    from testing_lib.organizer.models import AuditReport, ExecutionResult, OrganizationPlan
 
 EXIT_ROLLED_BACK = EXIT_NEGATIVE
 MAX_PROBLEM_ROWS = 25
@@ -70,6 +62,9 @@ _ACTION_STYLE = {
 
 def _interpreter(root: Path, python: str | None) -> str:
     """--python, else the target's [tool.remediation] python, else this interpreter."""
+    from testing_lib.config.pyproject import has_remediation_table
+    from testing_lib.config.target import load_target_config, resolve_interpreter
+
     if (root / "tests").is_dir() or has_remediation_table(root):
         return load_target_config(root, python=python).python
     if python is not None:
@@ -96,6 +91,8 @@ def _problems_table(report: AuditReport) -> Table | None:
 
 def _plan_table(plan: OrganizationPlan) -> Table:
     """The moves and rewrites, a section per group (`move -> tests/unit/`, ...)."""
+    from testing_lib.organizer.plan_groups import group_plan
+
     table = Table(title="organization plan (by reason)", title_justify="left")
     table.add_column("action", no_wrap=True)
     table.add_column("source", no_wrap=True)
@@ -123,6 +120,8 @@ def _plan_table(plan: OrganizationPlan) -> Table:
 
 def _stays_table(plan: OrganizationPlan) -> Table | None:
     """What stays where it is, and why: one row per reason, with a few of its files."""
+    from testing_lib.organizer.plan_groups import group_plan
+
     groups = [g for g in group_plan(plan.entries) if not g.moves]
     if not groups:
         return None
@@ -154,6 +153,8 @@ def _summary(report: AuditReport) -> str:
 
 def _warn_if_unfinished(root: Path) -> None:
     """A dry run changes nothing, but says so when it plans from a half-reorganized tree."""
+    from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
+
     try:
         unfinished = unfinished_journal(root) is not None
     except OrganizerError as exc:
@@ -223,6 +224,9 @@ def organize(
     ] = None,
 ) -> None:
     """Audit TARGET's tests and plan (or apply, or undo) the standard layout, losing no test."""
+    from testing_lib.organizer import TestFileOrganizer
+    from testing_lib.organizer.execute import refuse_if_unfinished
+
     if apply and undo:
         raise usage_error("use either --apply or --undo, not both")
     if not target.exists():

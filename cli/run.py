@@ -15,20 +15,17 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.console import EXIT_BUSY, EXIT_NEGATIVE, EXIT_OK, error, out, usage_error
-from cli.signals import Stop, stop_on_signals
 from flows.defaults import EXAMPLE_TARGET
 from flows.prefect_env import configure_prefect_environment
 from testing_lib.config.phases import PHASE_ORDER, PhaseName, parse_phase
-from testing_lib.report import RemediationReport
-from testing_lib.runner.progress import GateProgress, latest_results_file
-from testing_lib.storage import run_dir, save_report
-from testing_lib.triage import Triage, render_lines
 
 if TYPE_CHECKING:
     from prefect import State
 
+    from cli.signals import Stop
     from flows.local_api import LocalApi
     from testing_lib.config.target import TargetConfig
+    from testing_lib.report import RemediationReport
 
 TRIAGE_LINES = 4  # failure groups printed under each phase; all are in the JSON report
 _STYLE = {
@@ -56,6 +53,8 @@ def _select_phases(phase: list[str], from_: str | None) -> list[PhaseName]:
 
 
 def _watch(run_dir: Path, stop: threading.Event, status: object) -> None:
+    from testing_lib.runner.progress import GateProgress, latest_results_file
+
     progress: dict[Path, GateProgress] = {}
     while not stop.wait(0.25):
         current = latest_results_file(run_dir)
@@ -95,6 +94,8 @@ def _table(report: RemediationReport) -> Table:
 
 
 def _reasons(report: RemediationReport) -> list[str]:
+    from testing_lib.triage import Triage, render_lines
+
     lines = []
     for phase in report.phases:
         lines.append(f"{phase.name}: {phase.reason}")
@@ -170,6 +171,7 @@ def run(
             raise typer.Exit(EXIT_BUSY) from None
         api = _prefect_api(held)
 
+        from cli.signals import stop_on_signals
         from flows.outcomes import remediation_report_of
         from flows.remediation import ordered_phases
         from testing_lib.stopped_run import stopped_report
@@ -270,6 +272,7 @@ def _run_flow(
     from flows.prefect_env import drain_prefect_workers
     from flows.remediation import full_remediation
     from flows.run_config import run_config
+    from testing_lib.storage import run_dir
 
     stop = threading.Event()
     with ExitStack() as held:
@@ -310,10 +313,14 @@ def _run_flow(
 
 
 def _saved_path(root: Path, outcome: RemediationReport) -> Path:
+    from testing_lib.storage import run_dir
+
     return run_dir(root, outcome.run_id) / "report.json"
 
 
 def _save(root: Path, outcome: RemediationReport, report: Path | None) -> None:
+    from testing_lib.storage import save_report
+
     save_report(root, outcome)
     if report is not None:
         _write_report(outcome, report)

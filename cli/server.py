@@ -9,7 +9,6 @@ import typer
 from rich.text import Text
 
 from cli.console import out, usage_error
-from cli.signals import stop_on_signals
 
 
 def _is_loopback(host: str) -> bool:
@@ -74,6 +73,7 @@ def server(
     import os
     import zoneinfo
 
+    from cli.signals import stop_on_signals
     from deployments.local_server import (
         ServerStartError,
         ensure_notifications,

@@ -22,10 +22,12 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from testing_lib.codemods.codemod_plan import CodemodPlan
 from testing_lib.storage import STATE_DIR, new_run_id
+
+if TYPE_CHECKING:  # undoing a run does not load libcst
+    from testing_lib.codemods.codemod_plan import CodemodPlan
 
 JOURNAL = "journal.json"
 
