@@ -219,3 +219,15 @@ def _advice(
         advice.append(f"decides the outcome of {', '.join(affected)}")
     advice.extend(leak_advice(own_leaks))
     return advice
+
+
+def dependent_entry(pair: PolluterPair) -> OrderDependentTest:
+    """A confirmed pair of a run cut short, as the order-dependent test it shows."""
+    return OrderDependentTest(
+        test=pair.victim,
+        kind=pair.kind,
+        polluters=[pair.polluter] if pair.kind == "victim" else [],
+        state_setters=[pair.polluter] if pair.kind == "brittle" else [],
+        cleaners=pair.cleaners,
+        replay=pair.replay_command,
+    )

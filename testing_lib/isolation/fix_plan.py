@@ -25,6 +25,7 @@ from testing_lib.isolation.fix_fixture import (
     insert_fixture,
     restorable,
 )
+from testing_lib.isolation.fix_import_state import fix_import_state
 from testing_lib.isolation.fix_models import FixReport, PairFix
 from testing_lib.isolation.fix_proof import (
     FixContext,
@@ -93,8 +94,8 @@ def propose_fixes(
     context = FixContext(root, setup, dict(failing_orders), report, planned)
     progress = progress or IsolationProgress()
     progress.stage(
-        "proving fixes on a scratch copy (polluter modules, then brittle tests)",
-        len(groups) + len(brittle),
+        "proving fixes on a scratch copy (polluter modules, brittle tests, import-time effects)",
+        len(groups) + len(brittle) + len(report.import_side_effects),
     )
     for module, pairs in groups.items():
         polluters = {pair.polluter for pair in pairs}
@@ -108,6 +109,13 @@ def propose_fixes(
         if pair.victim in handled:
             continue
         fix, change = fix_with_cleaner(context, pair, _brittle_reason(pair))
+        result.fixes.append(fix)
+        if change is not None:
+            planned[change.relative] = change
+    order = [entry.test_name for entry in report.results]  # the collected order
+    for effect in report.import_side_effects:
+        progress.step()
+        fix, change = fix_import_state(context, effect, order)
         result.fixes.append(fix)
         if change is not None:
             planned[change.relative] = change

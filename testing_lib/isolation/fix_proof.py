@@ -140,13 +140,21 @@ class ScratchRuns:
             self._runs[key] = self._fresh(ids)
         return self._runs[key]
 
-    def _fresh(self, ids: Sequence[str]) -> dict[str, TestStatus]:
+    def outcomes_of(self, args: Sequence[str]) -> dict[str, TestStatus]:
+        """A fresh pytest process of `pytest ARGS` (options too, such as `--deselect`), run
+        once per state of the copy."""
+        key = ("args", *args)
+        if key not in self._runs:
+            self._runs[key] = self._fresh([], args)
+        return self._runs[key]
+
+    def _fresh(self, ids: Sequence[str], args: Sequence[str] = ()) -> dict[str, TestStatus]:
         suite = run_pytest(
             cwd=self.cwd,
             selection=list(ids),
             python=self.setup.python,
             suite_name="isolation-fix-proof",
-            extra_args=[*self.setup.extra_args, *replay_args(xdist=self.setup.xdist)],
+            extra_args=[*self.setup.extra_args, *replay_args(xdist=self.setup.xdist), *args],
             timeout_s=self.setup.timeout_s,
             env=self.setup.env,
         )
@@ -175,7 +183,7 @@ class ScratchRuns:
         return [leak for leak in run.leaks if leak.test == polluter]
 
 
-def _passed(outcomes: Mapping[str, TestStatus], test: str) -> tuple[bool, str]:
+def passed_in(outcomes: Mapping[str, TestStatus], test: str) -> tuple[bool, str]:
     status = outcomes.get(test)
     if status is None:
         return False, f"{test} reported no outcome"
@@ -195,7 +203,7 @@ def prove_pair(
     proof = []
     for name, ids in (("replay", [polluter, victim]), ("victim alone", [victim])):
         try:
-            passed, detail = _passed(runs.outcomes(ids), victim)
+            passed, detail = passed_in(runs.outcomes(ids), victim)
         except RunnerError as exc:
             passed, detail = False, f"could not run: {exc}"
         proof.append(ProofRun(name=name, command=runs.command(ids), passed=passed, detail=detail))
@@ -212,7 +220,7 @@ def prove_pair(
         )
         return proof
     try:
-        passed, detail = _passed(runs.order_outcomes(failing_order), victim)
+        passed, detail = passed_in(runs.order_outcomes(failing_order), victim)
     except RunnerError as exc:
         passed, detail = False, f"could not run: {exc}"
     proof.append(

@@ -14,14 +14,17 @@ module is what the report prints, and it is replayed like any pair.
 
 from __future__ import annotations
 
+import json
 import logging
 import shlex
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from testing_lib.exceptions import RunnerError
-from testing_lib.isolation.order_models import ImportSideEffect
+from testing_lib.isolation.order_models import ImportedChange, ImportSideEffect
 from testing_lib.isolation.replay import (
     REPLAYS,
     Replayed,
@@ -29,12 +32,15 @@ from testing_lib.isolation.replay import (
     replay_args,
     same_test,
 )
+from testing_lib.isolation.suite_home import PROJECT_ROOT_ENV
 from testing_lib.results import TestStatus
 from testing_lib.runner import run_pytest
 
 logger = logging.getLogger(__name__)
 
 FAILING = (TestStatus.FAILED, TestStatus.ERROR)
+STATE_PROBE_PLUGIN = "remediation_state_probe"
+STATE_PROBE_ENV = "REMEDIATION_STATE_PROBE"
 
 
 def module_of(nodeid: str) -> str:
@@ -63,8 +69,11 @@ class FreshRuns:
     env: Mapping[str, str]
     xdist: bool = False
     started: int = 0
+    project_root: str = ""  # the project's root, for the state probe
 
-    def outcome(self, args: Sequence[str], test: str) -> TestStatus | None:
+    def outcome(
+        self, args: Sequence[str], test: str, env: Mapping[str, str] | None = None
+    ) -> TestStatus | None:
         """What `test` did in `pytest ARGS` (None: it reported no outcome, or did not run)."""
         self.started += 1
         try:
@@ -75,7 +84,7 @@ class FreshRuns:
                 suite_name="isolation-fresh",
                 extra_args=[*self.extra_args, *replay_args(xdist=self.xdist), *args],
                 timeout_s=max(30.0, min(600.0, self.timeout_s)),
-                env=self.env,
+                env={**self.env, **(env or {})},
             )
         except RunnerError as exc:
             logger.warning("Could not run pytest %s: %s", shlex.join(args), exc)
@@ -84,6 +93,36 @@ class FreshRuns:
 
     def fails_with(self, victim: str, modules: Sequence[str]) -> bool:
         return self.outcome(import_args(victim, modules), victim) in FAILING
+
+    def state(self, args: Sequence[str], test: str) -> dict[str, dict[str, Any]]:
+        """The project's plain module state as `test` sees it in `pytest ARGS`, just before
+        it runs (empty when the probe wrote nothing)."""
+        with tempfile.TemporaryDirectory(prefix="rem-state-") as folder:
+            target = Path(folder) / "state.json"
+            env = {STATE_PROBE_ENV: f"{test}\t{target}"}
+            if self.project_root:
+                env[PROJECT_ROOT_ENV] = self.project_root
+            self.outcome(["-p", STATE_PROBE_PLUGIN, *args], test, env)
+            try:
+                loaded = json.loads(target.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+
+def changed_on_import(runs: FreshRuns, victim: str, module: str) -> list[ImportedChange]:
+    """The plain values the victim sees changed once `module` is imported with it."""
+    alone = runs.state([victim], victim)
+    imported = runs.state(import_args(victim, [module]), victim)
+    changes = []
+    for name, values in sorted(alone.items()):
+        after = imported.get(name, {})
+        for key, value in sorted(values.items()):
+            if key in after and after[key] != value:
+                changes.append(
+                    ImportedChange(module=name, name=key, alone=value, imported=after[key])
+                )
+    return changes
 
 
 def locate_import(
@@ -107,6 +146,11 @@ def locate_import(
     reproduced = sum(1 for _ in range(REPLAYS - 1) if runs.fails_with(victim, [module])) + 1
     if reproduced < REPLAYS:
         return None
+    changed = changed_on_import(runs, victim, module)
+    seen = "; ".join(
+        f"{change.module}.{change.name}: {change.alone!r} alone, {change.imported!r} after it"
+        for change in changed[:5]
+    )
     return ImportSideEffect(
         victim=victim,
         module=module,
@@ -114,8 +158,9 @@ def locate_import(
         evidence=(
             f"passes alone in a new pytest process and fails when {module} is collected with "
             f"it (reproduced in {REPLAYS} of {REPLAYS} new processes): importing {module}, or "
-            "a helper it imports, changes state the test reads"
+            "a helper it imports, changes state the test reads" + (f" ({seen})" if seen else "")
         ),
+        changed=changed,
     )
 
 

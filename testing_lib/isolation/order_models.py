@@ -74,6 +74,15 @@ class PolluterPair(BaseModel):
     leaks: list[StateLeak] = Field(default_factory=list)  # what `polluter` left behind
 
 
+class ImportedChange(BaseModel):
+    """A plain module value the test sees changed once another module is imported."""
+
+    module: str
+    name: str  # a global, or Class.attribute
+    alone: str | int | float | bool | None  # as the test sees it run alone
+    imported: str | int | float | bool | None = None  # with the other module imported
+
+
 class ImportSideEffect(BaseModel):
     """A test that passes alone in a new pytest process and fails once `module` is imported
     with it: that module (or a helper it imports) changes state at import time."""
@@ -82,6 +91,7 @@ class ImportSideEffect(BaseModel):
     module: str  # relative to pytest's rootdir
     replay_command: str
     evidence: str
+    changed: list[ImportedChange] = Field(default_factory=list)
 
 
 class OrderDependentTest(BaseModel):

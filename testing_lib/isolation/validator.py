@@ -20,14 +20,19 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from testing_lib.exceptions import RunnerError
-from testing_lib.isolation.findings import add_import_effects, fill_report, order_run
+from testing_lib.isolation.findings import (
+    add_import_effects,
+    dependent_entry,
+    fill_report,
+    order_run,
+)
 from testing_lib.isolation.findings_journal import FindingsJournal
 from testing_lib.isolation.import_effects import FreshRuns, confirm_alone
 from testing_lib.isolation.known_victims import locate_known_victim, resolve_victim
@@ -36,11 +41,15 @@ from testing_lib.isolation.order_models import (
     ImportSideEffect,
     IsolationReport,
     IsolationTestResult,
-    OrderDependentTest,
     PolluterPair,
 )
 from testing_lib.isolation.orders import TestOrder, build_orders
 from testing_lib.isolation.replay import Replayed, confirm_pair, replay_command
+from testing_lib.isolation.shared_messages import (
+    polluters_by_message,
+    split_by_message,
+    try_known_polluter,
+)
 from testing_lib.isolation.suite_home import PROJECT_ROOT_ENV, suite_home
 from testing_lib.isolation.suspects import Suspect, classify, find_suspects
 from testing_lib.isolation.validation_progress import IsolationProgress
@@ -182,7 +191,7 @@ class TestIsolationValidator:
             logger.error("Isolation validation of %s failed: %s", self.root, exc)
             if self.journal is not None and not report.pairs:
                 report.pairs = self.journal.read()  # what was confirmed before it stopped
-                report.order_dependent = [_dependent(pair) for pair in report.pairs]
+                report.order_dependent = [dependent_entry(pair) for pair in report.pairs]
         finally:
             report.pytest_executions += worker.runs
         report.finished_at = datetime.now(UTC)
@@ -253,7 +262,10 @@ class TestIsolationValidator:
                 suspect.message = run_by_name[name].messages.get(suspect.test)
                 before = ids[: ids.index(suspect.test)]
                 self.failing_orders[suspect.test] = ids
-                suspect.located = find_polluter(worker.run, suspect.test, before)
+                known = shared.get(victim_group(suspect))
+                suspect.located = try_known_polluter(worker.run, known, suspect.test, before)
+                if suspect.located is None:
+                    suspect.located = find_polluter(worker.run, suspect.test, before)
                 if self.confirm and suspect.located.found:
                     suspect.replayed = replays.submit(self._replay, rootdir, suspect)
                 if self.find_cleaners and suspect.located.found:
@@ -277,12 +289,25 @@ class TestIsolationValidator:
             self.progress.step()
 
         dependent = [s for s in suspects if s.kind in ("victim", "brittle")]
+
+        # victims failing with one message in one order mostly share their polluter: it is
+        # bisected once, then tried first (one run) for the others
+        def victim_group(suspect: Suspect) -> tuple[str, str] | None:
+            if suspect.kind != "victim":
+                return None
+            name = min(suspect.failing, key=lambda n: order_by_name[n].ids.index(suspect.test))
+            return name, run_by_name[name].messages.get(suspect.test) or ""
+
+        first, rest = split_by_message(dependent, victim_group)
+        shared: dict[Hashable, str] = {}
         with ThreadPoolExecutor(max_workers=self.jobs) as replays:
             self.progress.stage(
                 "locating polluters by bisection (pairs replay in new pytest processes)",
                 len(dependent),
             )
-            self._map(locate, dependent)
+            self._map(locate, first)
+            shared.update(polluters_by_message(first, victim_group))
+            self._map(locate, rest)
             confirmations: dict[str, Replayed] = {}
             pending = [s for s in suspects if s.replayed is not None]
             self.progress.stage("replaying pairs in new pytest processes", len(pending))
@@ -373,17 +398,11 @@ class TestIsolationValidator:
         )
         if replayed.status != "confirmed":
             return replayed
-        fresh = FreshRuns(
-            Path(rootdir), self.python, self.extra_args, self.timeout_s, self.env, xdist
-        )
-        verdict, found = confirm_alone(
-            replayed,
-            suspect.test,
-            suspect.kind == "brittle",
-            fresh,
-            self._ids,
-            self._replay_prefix[0],
-        )
+        fresh = FreshRuns(Path(rootdir), self.python, self.extra_args, self.timeout_s, self.env)
+        fresh.xdist, fresh.project_root = xdist, str(self.root)
+        brittle = suspect.kind == "brittle"
+        prefix = self._replay_prefix[0]
+        verdict, found = confirm_alone(replayed, suspect.test, brittle, fresh, self._ids, prefix)
         if found is not None:
             with self._lock:
                 self.import_effects.append(found)
@@ -428,15 +447,3 @@ def validate_isolation(
 
 
 __all__ = ["TestIsolationValidator", "default_jobs", "replay_command", "validate_isolation"]
-
-
-def _dependent(pair: PolluterPair) -> OrderDependentTest:
-    """A confirmed pair of a run cut short, as the order-dependent test it shows."""
-    return OrderDependentTest(
-        test=pair.victim,
-        kind=pair.kind,
-        polluters=[pair.polluter] if pair.kind == "victim" else [],
-        state_setters=[pair.polluter] if pair.kind == "brittle" else [],
-        cleaners=pair.cleaners,
-        replay=pair.replay_command,
-    )

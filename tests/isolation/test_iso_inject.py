@@ -16,6 +16,7 @@ INJECTED = [
     INJECT_DIR / "remediation_order.py",
     INJECT_DIR / "remediation_order_leaks.py",
     INJECT_DIR / "remediation_order_diff.py",
+    INJECT_DIR / "remediation_state_probe.py",
     INJECT_DIR / "remediation_order_file.py",
     INJECT_DIR / "remediation_order_worker.py",
     INJECT_DIR / "remediation_order_child.py",

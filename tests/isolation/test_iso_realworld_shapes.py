@@ -1,8 +1,9 @@
 """The shapes real projects leave their order dependence in, through the CLI as a user runs
 it: no traceback, progress lines into a file, every reported pair replays in a new pytest
 exactly as printed, an import-time side effect found in new processes (not a false "fails
-alone"), proven fixes for a dangling cwd, `sys.modules`, a folder under the temp dir and a
-shared fixture's value, applied and undone byte for byte."""
+alone") and fixed by pinning the state the test has alone, proven fixes for a dangling cwd,
+`sys.modules`, a folder under the temp dir and a shared fixture's value, applied and undone
+byte for byte."""
 
 from __future__ import annotations
 
@@ -115,6 +116,8 @@ def test_real_world_shapes_are_found_replayed_and_fixed(tmp_path: Path) -> None:
     assert "1 failed" in _replay(effect["replay_command"], root, env)
     assert import_time.victim not in pairs
     assert import_time.victim in [entry["test"] for entry in report["order_dependent"]]
+    assert f"{import_time.victim} after {effect['module']}: proven" in flat
+    assert "shop.modes.MODE = 'default' (not 'testing')" in flat  # pinned as it is alone
 
     applied = _remediate([*isolation, "--fix", "--apply"], root, env)
     assert applied.returncode == 1, applied.stdout + applied.stderr
@@ -122,6 +125,7 @@ def test_real_world_shapes_are_found_replayed_and_fixed(tmp_path: Path) -> None:
         if shape.name in FIXED:
             replayed = _replay(pairs[shape.victim]["replay_command"], root, env)
             assert replayed.startswith("2 passed"), (shape.name, replayed)
+    assert _replay(effect["replay_command"], root, env).startswith("1 passed")
 
     undone = _remediate(["fix", "undo", str(root)], root, env)
     assert undone.returncode == 0, undone.stdout + undone.stderr

@@ -122,7 +122,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, ...]]
     leaks.extend(_fixtures_diff(before.get("fixtures", {}), after.get("fixtures", {})))
     replaced = _modules_diff(before["modules"], after["modules"], leaks)
     old_globals, new_globals = before["globals"], after["globals"]
-    for key in sorted(set(old_globals) | set(new_globals)):
+    changed = [] if old_globals == new_globals else set(old_globals) | set(new_globals)
+    for key in sorted(changed):  # one comparison when nothing changed (most tests)
         if key[0] not in before["modules"] or key[0] not in after["modules"]:
             continue  # first imported during this test (not a leak), or removed
         if key[0] in replaced:
