@@ -10,8 +10,8 @@
 - `RULES`: the ordered rule table (first match wins); `Rule`: one of its entries
 """
 
+from testing_lib.triage.facts import TargetFacts, target_facts
 from testing_lib.triage.rules import RULES, Rule
-from testing_lib.triage.target_facts import TargetFacts, target_facts
 from testing_lib.triage.triage import (
     Triage,
     TriageGroup,

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from testing_lib.triage.declared_dependencies import distribution_for
+from testing_lib.triage.facts import TargetFacts
 from testing_lib.triage.project_modules import (
     Location,
     imported_names,
     is_own_package,
     locate,
 )
-from testing_lib.triage.target_facts import TargetFacts
 
 SHOWN_PATHS = 3
 

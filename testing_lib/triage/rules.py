@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from testing_lib.triage.advice import Advice, Failure, async_advice, missing_module_advice
-from testing_lib.triage.target_facts import TargetFacts
+from testing_lib.triage.facts import TargetFacts
 
 KeyFunction = Callable[[re.Match[str]], str | None]
 Scope = Literal["headline", "evidence"]

@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field, computed_field
 from testing_lib.failure_lines import exception_line
 from testing_lib.results import TestStatus, TestSuiteResult
 from testing_lib.triage.advice import Failure
+from testing_lib.triage.facts import TargetFacts
 from testing_lib.triage.rules import PROCESS_ENDED, RUN_TIME_LIMIT, Rule, match_rule
-from testing_lib.triage.target_facts import TargetFacts
 
 Source = Literal["failed", "error", "collection_error", "unfinished"]
 EXAMPLES = 3

@@ -17,7 +17,7 @@ import pytest
 from testing_lib.results import TestResult, TestStatus, TestSuiteResult
 from testing_lib.triage import TargetFacts, target_facts, triage
 from testing_lib.triage.declared_dependencies import DeclaredDependencies, DependencySource
-from testing_lib.triage.target_facts import PytestConfigFile, TargetPlugins
+from testing_lib.triage.facts import PytestConfigFile, TargetPlugins
 from tests.conftest import write_tree
 
 UNSUPPORTED = "Failed: async def functions are not natively supported."
