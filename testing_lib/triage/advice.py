@@ -75,7 +75,7 @@ def async_advice(failure: Failure, facts: TargetFacts) -> str | None:
                 f"{name} is installed in {python} but `-p no:asyncio` in {off} turns it off: "
                 f"remove that, then {set_auto}{also_anyio}"
             )
-        mode = (config.asyncio_mode if config else None) or "strict"
+        mode = ((config.asyncio_mode if config else None) or "strict").lower()
         if mode == "auto":
             if "never awaited" in failure.evidence:
                 return (
@@ -117,7 +117,7 @@ def async_advice(failure: Failure, facts: TargetFacts) -> str | None:
     none = (
         f"pytest-asyncio is not installed in {python}{besides}"
         if besides
-        else (f"no async test plugin is installed in {python}")
+        else f"no async test plugin is installed in {python}"
     )
     return f"{none}: {_add_dependency(facts, 'pytest-asyncio')} and install it, then {set_auto}"
 
