@@ -19,7 +19,7 @@ from prefect.client.schemas.objects import State
 from flows.check_schedule import CheckSchedule, schedule_checks
 from flows.naming import phase_run_name
 from flows.outcomes import PhaseNotPassed
-from flows.run_config import load_for_run, run_config
+from flows.run_config import load_for_run, run_config, run_facts
 from tasks.artifacts import publish_phase_artifacts
 from tasks.checks import crashed_check, judge_from_gate, phase_checks, run_check
 from tasks.gate import run_gate, run_gate_shard
@@ -41,7 +41,7 @@ from testing_lib.storage import (
     save_phase_report,
     save_report,
 )
-from testing_lib.triage import triage
+from testing_lib.triage import has_failures, triage
 
 
 def _earlier_durations(root: Path, run_id: str, phase: PhaseName) -> dict[str, float]:
@@ -226,12 +226,13 @@ def _limited_phase(
     else:
         status, reason = PhaseStatus.ERRORED, crash or "the pytest gate produced no result"
 
+    facts = run_facts(config) if suite is not None and has_failures(suite) else None
     report = PhaseReport(
         name=phase,
         status=status,
         reason=reason,
         suite=suite,
-        triage=triage(suite).groups if suite is not None else [],
+        triage=triage(suite, facts=facts).groups if suite is not None else [],
         checks=checks,
         started_at=started,
         finished_at=datetime.now(UTC),

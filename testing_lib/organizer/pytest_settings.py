@@ -81,6 +81,18 @@ def _find_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
     return None
 
 
+def find_pytest_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The file that configures pytest for a run of `root` and its raw settings: the first
+    of `root` and its parents that configures pytest, else the one folder right below
+    `root` that does (see `nested_pytest_home`); None when none does."""
+    root = root.resolve()
+    found = _find_config(root)
+    if found is not None:
+        return found
+    home = nested_pytest_home(root)
+    return _config_in(home) if home is not None else None
+
+
 def nested_pytest_home(root: Path) -> Path | None:
     """The one folder right below `root` that configures pytest, when `root` itself does
     not (a `tests/pytest.ini`): pytest takes it as its rootdir and configuration for any

@@ -1,4 +1,9 @@
-"""What a target interpreter can run: its Python version and the pytest plugins it can import."""
+"""What a target interpreter can run: its Python version and the pytest plugins it can import.
+
+Besides importability, the probe lists the plugins pytest would load on its own (the
+``pytest11`` entry points: ``asyncio`` for pytest-asyncio, ``anyio`` for anyio's) and
+pytest-asyncio's version: the triage's advice for async tests depends on what is there.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import logging
 import subprocess
 import tempfile
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from testing_lib.exceptions import RunnerError
 
@@ -25,6 +30,25 @@ def has(name):
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
         return False
+
+def version_of(distribution):
+    try:
+        from importlib.metadata import version
+        return version(distribution)
+    except Exception:  # not installed, or its metadata is unreadable
+        return None
+
+def pytest_plugins():
+    try:
+        from importlib.metadata import entry_points
+        found = entry_points()
+        group = (
+            found.select(group="pytest11") if hasattr(found, "select")
+            else found.get("pytest11", [])
+        )
+        return sorted({entry.name for entry in group})
+    except Exception:  # broken metadata: no plugin is known to auto-load
+        return []
 
 pytest_version = None
 pytest_import_error = None
@@ -43,6 +67,8 @@ print(json.dumps({
     "has_pytest_asyncio": has("pytest_asyncio"),
     "has_pytest_xdist": has("xdist"),
     "has_testing_lib": has("testing_lib"),
+    "pytest_asyncio_version": version_of("pytest-asyncio"),
+    "pytest_plugins": pytest_plugins(),
 }))
 """
 
@@ -58,10 +84,18 @@ class InterpreterInfo(BaseModel):
     has_pytest_asyncio: bool
     has_pytest_xdist: bool = False
     has_testing_lib: bool
+    pytest_asyncio_version: str | None = None
+    # names of the plugins pytest loads by itself (its `pytest11` entry points)
+    pytest_plugins: list[str] = Field(default_factory=list)
 
     @property
     def has_pytest(self) -> bool:
         return self.pytest_version is not None
+
+    @property
+    def has_anyio_plugin(self) -> bool:
+        """anyio's pytest plugin (`@pytest.mark.anyio`) registers itself with pytest."""
+        return "anyio" in self.pytest_plugins
 
 
 @functools.lru_cache(maxsize=32)

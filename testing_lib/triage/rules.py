@@ -8,6 +8,8 @@ A rule with ``scope="headline"`` looks at the headline only: a type-based kind m
 be picked up from a cause further down. `other` matches everything, keyed by the
 exception type. A rule's *key* narrows the kind to one cause (the missing fixture, the
 missing module, the refused ``host:port``), so those failures are counted, and fixed, together.
+A rule's *advice*, where it has one, fits its remediation to what the target has (see
+`advice`); without the target's facts the rule's general remediation stands.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from testing_lib.triage.advice import Advice, Failure, async_advice, missing_module_advice
+from testing_lib.triage.facts import TargetFacts
 
 KeyFunction = Callable[[re.Match[str]], str | None]
 Scope = Literal["headline", "evidence"]
@@ -81,6 +86,7 @@ class Rule:
     remediation: str
     key: KeyFunction = field(default=named_key)
     scope: Scope = "evidence"
+    advice: Advice | None = None
 
     def match(self, evidence: str) -> re.Match[str] | None:
         """The first of `patterns` found in `evidence` (its first line for a headline rule)."""
@@ -90,6 +96,13 @@ class Rule:
             if found:
                 return found
         return None
+
+    def remediation_for(self, failure: Failure, facts: TargetFacts | None) -> str:
+        """The remediation fitted to the target by `advice` when its `facts` are known and
+        the advice applies; else the general `remediation`."""
+        if facts is None or self.advice is None:
+            return self.remediation
+        return self.advice(failure, facts) or self.remediation
 
 
 RULES: tuple[Rule, ...] = (
@@ -121,15 +134,20 @@ RULES: tuple[Rule, ...] = (
             r"You need to install a suitable plugin for your async framework",
             r"coroutine '[^']*' was never awaited",
         ),
-        remediation="register an async plugin: install pytest-asyncio and set "
-        '`asyncio_mode = "auto"` (or mark the tests with `@pytest.mark.asyncio`)',
+        remediation="no async plugin ran these tests: where pytest-asyncio is installed it "
+        'runs in strict mode (its default), so set `asyncio_mode = "auto"` in the pytest '
+        "configuration or mark the tests `@pytest.mark.asyncio`; where none is, add "
+        "pytest-asyncio to the test dependencies",
+        advice=async_advice,
     ),
     Rule(
         kind="missing_module",
-        title="module not installed",
+        title="module not found",
         patterns=_compile(r"No module named '(?P<key>[\w.]+)'"),
-        remediation="install the package in the target's environment (add it to its test "
+        remediation="when it is the project's own module, it moved or was renamed: update "
+        "the import; else install the package in the target's environment (add it to its test "
         "dependencies), or skip the module with `pytest.importorskip` when it is optional",
+        advice=missing_module_advice,
     ),
     Rule(
         kind="real_network",

@@ -3,7 +3,8 @@
 Every failing test (status failed or error) and every collection error is classified by
 the rule table (`rules.RULES`) from its normalized evidence. Failures with the same kind
 and key form a `TriageGroup`: how many, a few example node ids, which sources they came
-from and the remediation for that kind. A run that ended while a test was still running
+from and the remediation for that kind (fitted to the target when its `TargetFacts` are
+given: see `advice`). A run that ended while a test was still running
 (its time limit, a crash) adds that test too, as source ``unfinished``: it has no result
 of its own, and it is usually the failure that matters most.
 """
@@ -18,6 +19,8 @@ from pydantic import BaseModel, Field, computed_field
 
 from testing_lib.failure_lines import exception_line
 from testing_lib.results import TestStatus, TestSuiteResult
+from testing_lib.triage.advice import Failure
+from testing_lib.triage.facts import TargetFacts
 from testing_lib.triage.rules import PROCESS_ENDED, RUN_TIME_LIMIT, Rule, match_rule
 
 Source = Literal["failed", "error", "collection_error", "unfinished"]
@@ -125,19 +128,30 @@ def failures(suite: TestSuiteResult) -> Iterator[tuple[Source, str, str | None, 
         yield "unfinished", suite.running_test, headline, None
 
 
-def triage(suite: TestSuiteResult, examples: int = EXAMPLES) -> Triage:
-    """Group `suite`'s failures by (kind, key), keeping up to `examples` node ids each."""
+def has_failures(suite: TestSuiteResult) -> bool:
+    """Whether `triage(suite)` has any group (so the target's facts are worth gathering)."""
+    return next(failures(suite), None) is not None
+
+
+def triage(
+    suite: TestSuiteResult, examples: int = EXAMPLES, facts: TargetFacts | None = None
+) -> Triage:
+    """Group `suite`'s failures by (kind, key), keeping up to `examples` node ids each.
+
+    With the target's `facts`, each group's remediation is fitted to the target (from its
+    first failure); without them it is the rule's general one."""
     groups: dict[tuple[str, str | None], TriageGroup] = {}
     for source, nodeid, message, traceback in failures(suite):
         text = evidence(message, traceback)
         rule, key = match_rule(text)
         group = groups.get((rule.kind, key))
         if group is None:
+            failure = Failure(key=key, evidence=text, traceback=traceback or "")
             group = groups[(rule.kind, key)] = TriageGroup(
                 kind=rule.kind,
                 title=rule.title,
                 key=key,
-                remediation=rule.remediation,
+                remediation=rule.remediation_for(failure, facts),
                 message=text.split("\n", 1)[0],
             )
         group.count += 1

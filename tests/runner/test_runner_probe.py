@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import venv
 from pathlib import Path
@@ -24,6 +25,15 @@ def test_the_running_interpreter_has_pytest_and_its_plugins() -> None:
     assert info.pytest_version == pytest.__version__
     assert info.has_pytest_timeout
     assert probe_interpreter(sys.executable) is info  # cached per interpreter
+
+
+def test_the_probe_lists_the_plugins_pytest_loads_by_itself() -> None:
+    info = probe_interpreter(sys.executable)
+
+    assert {"asyncio", "anyio", "timeout"} <= set(info.pytest_plugins)
+    assert info.has_anyio_plugin
+    assert info.has_pytest_asyncio
+    assert info.pytest_asyncio_version == importlib.metadata.version("pytest-asyncio")
 
 
 def test_a_missing_interpreter_is_named_in_the_error(tmp_path: Path) -> None:
@@ -49,7 +59,9 @@ def test_an_interpreter_without_pytest_is_refused_with_the_fix(tmp_path: Path) -
     with pytest.raises(RunnerError, match="cannot import pytest: install pytest") as raised:
         run_pytest(cwd=tmp_path, selection=["."], python=python)
     assert python in str(raised.value)
-    assert probe_interpreter(python).has_pytest is False
+    info = probe_interpreter(python)
+    assert info.has_pytest is False
+    assert (info.pytest_plugins, info.pytest_asyncio_version) == ([], None)
 
 
 def test_a_missing_working_directory_is_refused(tmp_path: Path) -> None:

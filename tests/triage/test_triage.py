@@ -114,7 +114,7 @@ def test_render_lines_shows_the_largest_groups_and_counts_the_rest() -> None:
 
     assert lines[0].startswith("4 × assertion failed — compare expected and actual")
     assert lines[0].endswith("(e.g. a.py::test_0, a.py::test_1, a.py::test_2, ...)")
-    assert lines[1].startswith("1 × module not installed (torch) — install the package")
+    assert lines[1].startswith("1 × module not found (torch) — when it is the project's own")
     assert lines[1].endswith("(e.g. tests/test_ml.py)")
     assert lines[2] == "… and 2 more failure(s) in 2 other group(s)"
 
