@@ -20,7 +20,7 @@ from rich.markdown import Markdown
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import EXIT_BUSY, err, error, out, usage_error
+from cli.console import EXIT_BUSY, err, error, out, usage_error, write_failed
 from cli.signals import final_stop
 from testing_lib.config.pyproject import has_remediation_table
 from testing_lib.config.target import load_target_config, resolve_interpreter
@@ -28,6 +28,7 @@ from testing_lib.config.testing import TestPerformanceConfig
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import TargetConfigError
 from testing_lib.locking import TargetBusyError, target_lock
+from testing_lib.target_writes import WriteCommand
 
 if TYPE_CHECKING:
     from testing_lib.isolation import IsolationReport
@@ -82,6 +83,9 @@ def _lock_or_exit_busy(root: Path) -> Iterator[None]:
         except TargetBusyError as exc:
             error(str(exc))
             raise typer.Exit(EXIT_BUSY) from None
+        except OSError as exc:  # the lock file cannot be written (a full disk, permissions)
+            failed = WriteCommand(f"taking the lock of {root}", root, finish="")
+            raise write_failed(failed.failed(exc, lambda: None)) from exc
         yield
 
 
