@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.text import Text
 
-from cli.console import EXIT_BUSY, err, error, out, usage_error
+from cli.console import EXIT_BUSY, err, error, out, usage_error, write_failed
+from testing_lib.target_writes import WriteCommand
 
 if TYPE_CHECKING:
     from testing_lib.config.testing import TestPerformanceConfig
@@ -87,6 +88,9 @@ def _lock_or_exit_busy(root: Path) -> Iterator[None]:
         except TargetBusyError as exc:
             error(str(exc))
             raise typer.Exit(EXIT_BUSY) from None
+        except OSError as exc:  # the lock file cannot be written (a full disk, permissions)
+            failed = WriteCommand(f"taking the lock of {root}", root, finish="")
+            raise write_failed(failed.failed(exc, lambda: None)) from exc
         yield
 
 

@@ -10,7 +10,9 @@ unfinished: rewriting a half-reorganized tree would keep `remediate organize --u
 restoring it.
 
 Exit codes: 0 done (or nothing to do), 1 some files were left alone (unparseable, conflicting
-or changed since planning; each is listed), 2 bad usage (or an unfinished organizer apply).
+or changed since planning; each is listed), or a write failed (one line: what failed where,
+that the files are as before, what to do; or, when the rollback could not finish, the undo
+that finishes it), 2 bad usage (or an unfinished organizer apply).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out
+from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out, write_failed
+from testing_lib.target_writes import WriteFailed
 
 fix_app = typer.Typer(
     no_args_is_help=True,
@@ -89,7 +92,10 @@ def http_clients(
         out.print(plan.diff(), markup=False, highlight=False, end="", soft_wrap=True)
         _say(f"would rewrite {summary}; run again with --apply to write them", "bold")
         raise typer.Exit(EXIT_LEFT_ALONE if left_alone else EXIT_OK)
-    report = apply_plan(plan, codemod="http-clients")
+    try:
+        report = apply_plan(plan, codemod="http-clients")
+    except WriteFailed as exc:
+        raise write_failed(exc) from exc
     for relative in report.applied:
         _say(f"rewrote {relative}", "green")
     for relative in report.conflicts:
@@ -115,6 +121,8 @@ def undo(
     except JournalError as exc:
         err.print(Text(f"error: {exc}"))
         raise typer.Exit(EXIT_USAGE) from exc
+    except WriteFailed as exc:
+        raise write_failed(exc) from exc
     for relative in report.restored:
         _say(f"restored {relative}", "green")
     for relative in report.already:

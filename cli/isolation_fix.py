@@ -2,17 +2,18 @@
 
 Dry run by default: the diff of each proven patch and its proof runs. `--apply` writes the
 proven patches through the codemod journal (backed up first; `remediate fix undo TARGET
-RUN_ID` restores them).
+RUN_ID` restores them). A write that fails puts every file back and exits 1 with one line.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from cli.console import out
+from cli.console import out, write_failed
 from testing_lib.codemods import CodemodPlan, apply_plan
 from testing_lib.isolation.fix_models import FixReport, PairFix
 from testing_lib.isolation.fix_plan import CODEMOD
+from testing_lib.target_writes import WriteFailed
 
 
 def _say(message: str, style: str = "") -> None:
@@ -50,7 +51,10 @@ def show_fixes(report: FixReport, plan: CodemodPlan, *, apply: bool) -> None:
             "bold",
         )
         return
-    applied = apply_plan(plan, codemod=CODEMOD)
+    try:
+        applied = apply_plan(plan, codemod=CODEMOD)
+    except WriteFailed as exc:
+        raise write_failed(exc) from exc
     for relative in applied.applied:
         _say(f"patched {relative}", "green")
     for relative in applied.conflicts:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from cli.console import EXIT_OK, EXIT_USAGE
+from cli.console import EXIT_OK, EXIT_USAGE, set_verbose
 from cli.diagnose import isolation, perf
 from cli.fix import fix_app
 from cli.organize import organize
@@ -30,8 +30,11 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and tracebacks.")
+    ] = False,
 ) -> None:
+    set_verbose(verbose)
     configure_prefect_environment(quiet=not verbose)
 
 

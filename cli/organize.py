@@ -23,7 +23,9 @@ performance|fixtures/<area>`). Registered in `cli/main.py` with
 Exit codes: 0 the dry run was printed (whatever problems it lists: the foundation phase's
 "test organization audit" check is the gate), the apply was verified, or the undo was
 verified byte for byte; 1 the apply was rolled back (the report names the tests it would
-have lost), or the undo could not restore every file exactly; 2 bad input (no such
+have lost), or the undo could not restore every file exactly, or a write into the target
+failed (one line: what failed where, that the tree is as before, what to do; or, when the
+rollback could not finish, the undo that finishes it); 2 bad input (no such
 target, --apply with --undo, an interpreter that does not exist or lacks pytest, a stale
 plan, nothing to undo, an earlier apply that did not finish): one line naming the fix,
 nothing changed.
@@ -39,9 +41,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out, usage_error
+from cli.console import (
+    EXIT_NEGATIVE,
+    EXIT_OK,
+    EXIT_USAGE,
+    err,
+    out,
+    usage_error,
+    write_failed,
+)
 from testing_lib.exceptions import RunnerError, TargetConfigError
 from testing_lib.organizer.organizer_errors import OrganizerError
+from testing_lib.target_writes import WriteFailed
 
 if TYPE_CHECKING:
     from testing_lib.organizer.models import AuditReport, ExecutionResult, OrganizationPlan
@@ -255,6 +266,8 @@ def organize(
             undone = organizer.undo()
         except OrganizerError as exc:
             raise usage_error(str(exc)) from exc
+        except WriteFailed as exc:
+            raise write_failed(exc) from exc
         out.print(Text(undone.message, style="green" if undone.verified else "bold red"))
         if json is not None:
             _write_json(json, undone.model_dump_json(indent=2))
@@ -294,6 +307,8 @@ def organize(
                 result = organizer.execute_reorganization(plan, apply=True)
         except (OrganizerError, RunnerError) as exc:
             raise usage_error(str(exc)) from exc
+        except WriteFailed as exc:
+            raise write_failed(exc) from exc
         style = "bold red" if result.rolled_back else "green"
         out.print(Text(result.message, style=style), soft_wrap=True)
         if result.applied and not result.rolled_back:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from testing_lib.organizer.audit import run_audit
-    from testing_lib.organizer.execute import execute_plan, undo
+    from testing_lib.organizer.execute import execute_plan
     from testing_lib.organizer.models import (
         AuditReport,
         DuplicatePair,
@@ -37,12 +37,13 @@ if TYPE_CHECKING:
     from testing_lib.organizer.organizer import TestFileOrganizer
     from testing_lib.organizer.organizer_errors import OrganizerError
     from testing_lib.organizer.plan import create_plan, plan_from_mapping
+    from testing_lib.organizer.rollback import undo
 
 _MODULES = {
     "run_audit": "audit",
     "OrganizerError": "organizer_errors",
     "execute_plan": "execute",
-    "undo": "execute",
+    "undo": "rollback",
     "TestFileOrganizer": "organizer",
     "create_plan": "plan",
     "plan_from_mapping": "plan",

@@ -20,8 +20,13 @@ whole apply finished (verified, or rolled back). An apply killed anywhere (SIGKI
 loss) leaves an unfinished journal: a new apply refuses to start until `undo` has
 restored the tree from it.
 
-`undo(root)` reverses the latest applied (or unfinished) journal and verifies every file
-byte for byte.
+A write that fails (a full disk, an I/O error, a permission refused, a file that changed
+under it) rolls back what the apply did, removes its journal folder, and raises
+`WriteFailed` with the one line to print (see `testing_lib.target_writes`); when the
+rollback cannot finish either, the journal stays unfinished and the line names the undo.
+
+`undo(root)` (in `rollback`) reverses the latest applied (or unfinished) journal and
+verifies every file byte for byte; an undo whose own write fails is taken back the same way.
 """
 
 from __future__ import annotations
@@ -35,32 +40,36 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from testing_lib.exceptions import RunnerError
+from testing_lib.organizer.git_tracking import git_tracked
 from testing_lib.organizer.journal import (
-    UNDOABLE,
+    JOURNAL_FILE,
     Journal,
     JournalOp,
-    check_undoable,
-    git_tracked,
-    journals_dir,
-    latest_applied,
-    load,
     move,
-    new_journal,
-    reconcile,
     save,
     sha256_of,
-    undo_ops,
+    start_journal,
     unfinished_apply_message,
     unfinished_journal,
-    verify_originals,
-    write_bytes,
-    write_durable,
 )
-from testing_lib.organizer.models import ExecutionResult, OrganizationPlan, UndoResult
+from testing_lib.organizer.models import ExecutionResult, OrganizationPlan
 from testing_lib.organizer.organizer_errors import OrganizerError
 from testing_lib.organizer.rewrite import FileChanges, rewrite_source
+from testing_lib.organizer.rollback import (
+    close_rolled_back,
+    roll_back,
+    roll_back_or_log,
+)
 from testing_lib.results import CollectionError
 from testing_lib.runner.collect import Collection, collect_only
+from testing_lib.target_writes import (
+    RollbackStuck,
+    WriteCommand,
+    WriteFailed,
+    replace_bytes,
+    rolled_back_on_failure,
+    write_new,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +221,7 @@ def _apply(plan: OrganizationPlan, root: Path, journal: Journal, folder: Path) -
         path = root / entry.source
         original = path.read_bytes()
         backup = f"backup/{number:05d}.bak"
-        write_durable(folder / backup, original)  # on disk before the rewrite is journaled
+        write_new(folder / backup, original)  # on disk before the rewrite is journaled
         rewritten = _rewritten(plan, entry.source, original)
         op = JournalOp(
             op="write",
@@ -223,7 +232,7 @@ def _apply(plan: OrganizationPlan, root: Path, journal: Journal, folder: Path) -
         )
         journal.ops.append(op)
         save(journal, folder)
-        write_bytes(path, rewritten)
+        replace_bytes(path, rewritten)
         op.done = True
         save(journal, folder)
     for entry in plan.entries:
@@ -316,16 +325,29 @@ def execute_plan(
             f"pytest --collect-only did not complete before any change (exit {before.exit_code})"
             f": fix the suite's configuration first. Output: {before.output_tail[-800:]}"
         )
-    journal, folder = new_journal(root)  # durable "in_progress" from here on
+    command = _apply_command(root)
+    with rolled_back_on_failure(command, lambda: None):  # a failed first write leaves nothing
+        journal, run = start_journal(root)  # durable "in_progress" from here on
+    folder = run.path
     renames = plan.mapping()
+
+    def roll_back_whole() -> None:
+        """After a failed write: the tree as before, and no journal folder left."""
+        wrong = roll_back(journal, folder, root)
+        if wrong:
+            raise RollbackStuck("these differ from before: " + ", ".join(wrong))
+        run.discard(JOURNAL_FILE)
+
     try:
-        _apply(plan, root, journal, folder)
-        journal.status = "verifying"
-        save(journal, folder)
+        with rolled_back_on_failure(command, roll_back_whole):
+            _apply(plan, root, journal, folder)
+            journal.status = "verifying"
+            save(journal, folder)
         after = _collect(root, interpreter, [], "after the change")
-    except BaseException:
-        logger.warning("Reorganization of %s interrupted: undoing what was done", root)
-        _roll_back(journal, folder, root)
+    except BaseException as stopped:
+        if not isinstance(stopped, WriteFailed):  # interrupted, or pytest could not run
+            logger.warning("Reorganization of %s interrupted: undoing what was done", root)
+            roll_back_or_log(journal, folder, root)
         raise
     comparison = compare(before, after, root, renames) if after.ran else None
     relative_journal = folder.relative_to(root).as_posix()
@@ -346,16 +368,16 @@ def execute_plan(
             f"{len(before.errors)} -> {len(after.errors)} collection errors; "
             f"undo with the journal {relative_journal}"
         )
-        journal.status = "applied"
-        journal.finished_at = datetime.now(UTC)
-        save(journal, folder)
+        with rolled_back_on_failure(command, roll_back_whole):
+            journal.status = "applied"
+            journal.finished_at = datetime.now(UTC)
+            save(journal, folder)
         return result
     counts = (
         f"{len(before.ids)} -> {len(after.ids)} tests collected, "
         f"{len(before.errors)} -> {len(after.errors)} collection errors"
     )
     logger.warning("Reorganization of %s changed collection (%s): rolling back", root, counts)
-    wrong = _roll_back(journal, folder, root)
     reasons = []
     if not after.ran:
         reasons.append(f"pytest --collect-only failed after the change (exit {after.exit_code})")
@@ -373,6 +395,11 @@ def execute_plan(
             f"{len(result.new_errors)} new collection error(s): "
             + ", ".join(e.nodeid for e in result.new_errors[:10])
         )
+    try:
+        wrong = roll_back(journal, folder, root)
+        close_rolled_back(journal, run)
+    except (OSError, RollbackStuck) as stuck:
+        raise command.unfinished(f"it changed collection ({counts})", stuck) from stuck
     if wrong:
         reasons.append("ROLLBACK INCOMPLETE for " + ", ".join(wrong))
     result.rolled_back = True
@@ -380,59 +407,7 @@ def execute_plan(
     return result
 
 
-def _roll_back(journal: Journal, folder: Path, root: Path) -> list[str]:
-    """Undo this process's own apply; returns the files not restored byte for byte.
-
-    The journal stays unfinished ("rolling_back") until every step is reversed, so a kill
-    during the rollback is still noticed and `undo` finishes it.
-    """
-    journal.status = "rolling_back"
-    save(journal, folder)
-    reconcile(journal, root)
-    undo_ops(journal, folder, root)
-    wrong = verify_originals(journal, root)
-    journal.status = "rolled_back"
-    journal.finished_at = datetime.now(UTC)
-    save(journal, folder)
-    return wrong
-
-
-def undo(root: Path, journal_folder: Path | None = None) -> UndoResult:
-    """Undo the latest applied reorganization of `root` (or the given journal)."""
-    root = Path(root).resolve()
-    folder = journal_folder or latest_applied(root)
-    if folder is None:
-        raise OrganizerError(
-            f"nothing to undo under {root}: no applied reorganization in "
-            f"{journals_dir(root).relative_to(root)}/"
-        )
-    journal = load(folder)
-    if journal.status not in UNDOABLE:
-        raise OrganizerError(f"journal {folder.name} is {journal.status}: nothing to undo")
-    unfinished = journal.unfinished
-    check_undoable(journal, root)
-    restored = sorted({op.path for op in journal.ops if op.done and op.op in ("move", "write")})
-    if unfinished:
-        logger.info("Undoing the unfinished reorganization journaled in %s", folder)
-    journal.status = "undoing"  # unfinished until every step is reversed
-    save(journal, folder)
-    leftovers = undo_ops(journal, folder, root)
-    wrong = verify_originals(journal, root)
-    journal.status = "undone"
-    journal.finished_at = datetime.now(UTC)
-    save(journal, folder)
-    what = "the unfinished apply" if unfinished else "the apply"
-    message = (
-        f"undone {what}: {len(restored)} file(s) restored byte for byte"
-        if not wrong
-        else f"undone {what}, but these differ from before: " + ", ".join(wrong)
-    )
-    if leftovers:
-        message += "; left folders that are not empty: " + ", ".join(leftovers)
-    return UndoResult(
-        journal=folder.relative_to(root).as_posix(),
-        restored=restored,
-        verified=not wrong,
-        leftovers=leftovers,
-        message=message,
+def _apply_command(root: Path) -> WriteCommand:
+    return WriteCommand(
+        f"the reorganization of {root}", root, finish=f"remediate organize {root} --undo"
     )

@@ -20,6 +20,12 @@ edited it since), then reverses the operations and verifies every original file 
 Moves never overwrite: the destination must not exist (`os.link` then unlink, which
 fails if it does; `git mv` for tracked files, which refuses too). Rewrites replace the
 file atomically (temporary file, fsync, rename), so it is always either old or new.
+
+Writes go through the primitives of `testing_lib.target_writes`, which every journaled
+command shares. Rolling back and undoing need no free space: a rewritten file gets its
+original back by renaming the backup over it. An undo keeps the rewritten file beside its
+backup (`<n>.bak.rewritten`, a hard link) until it has finished, so that an undo whose own
+write fails can be taken back (`redo_ops`); a finished undo removes them.
 """
 
 from __future__ import annotations
@@ -30,20 +36,27 @@ import logging
 import os
 import secrets
 import shutil
-import stat
-import subprocess
-import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from testing_lib.organizer.git_tracking import run_git
 from testing_lib.organizer.organizer_errors import OrganizerError
 from testing_lib.storage import STATE_DIR
+from testing_lib.target_writes import (
+    RunFolder,
+    put_back,
+    remove_temporaries,
+    replace_bytes,
+    undo_put_back,
+)
 
 __all__ = [
     "Journal",
+    "JOURNAL_FILE",
     "JournalOp",
     "OrganizerError",
     "reconcile",
@@ -54,7 +67,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 JOURNAL_DIR = "organize"
-GIT_TIMEOUT_S = 60.0
+JOURNAL_FILE = "journal.json"
 
 JournalStatus = Literal[
     "in_progress", "verifying", "rolling_back", "undoing", "applied", "rolled_back", "undone"
@@ -97,45 +110,51 @@ def journals_dir(root: Path) -> Path:
     return root / STATE_DIR / JOURNAL_DIR
 
 
-def new_journal(root: Path) -> tuple[Journal, Path]:
+def start_journal(root: Path) -> tuple[Journal, RunFolder]:
+    """A new journal, durable as `in_progress` before the tree is touched.
+
+    A failed write here leaves no folder behind (the OSError propagates: nothing changed).
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     journal = Journal(
         id=f"{stamp}-{secrets.token_hex(3)}", root=str(root), created_at=datetime.now(UTC)
     )
-    folder = journals_dir(root) / journal.id
-    (folder / "backup").mkdir(parents=True)
-    _fsync_dir(folder.parent)
-    save(journal, folder)  # durable "in_progress" before the tree is touched
-    return journal, folder
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a folder's entries (a rename, a new file) durable."""
-    fd = os.open(folder, os.O_RDONLY)
+    run = RunFolder(journals_dir(root) / journal.id)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        run.create("backup")
+        save(journal, run.path)
+    except OSError:
+        try:
+            run.discard(JOURNAL_FILE)
+        except OSError as exc:  # the tree is untouched: the folder is all that is left
+            logger.warning("Could not remove the new journal folder %s: %s", run.path, exc)
+        raise
+    return journal, run
 
 
-def write_durable(path: Path, data: bytes) -> None:
-    """Write a new file (a backup) and fsync it and its folder before returning."""
-    with path.open("wb") as stream:
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    _fsync_dir(path.parent)
+def new_journal(root: Path) -> tuple[Journal, Path]:
+    """`start_journal`, for callers that need only the folder."""
+    journal, run = start_journal(root)
+    return journal, run.path
 
 
 def save(journal: Journal, folder: Path) -> None:
     """Replace `journal.json` atomically and durably (fsync, rename, fsync the folder)."""
-    partial = folder / "journal.json.partial"
-    with partial.open("w", encoding="utf-8") as stream:
-        stream.write(journal.model_dump_json(indent=2))
-        stream.flush()
-        os.fsync(stream.fileno())
-    partial.replace(folder / "journal.json")
-    _fsync_dir(folder)
+    replace_bytes(folder / JOURNAL_FILE, journal.model_dump_json(indent=2).encode("utf-8"))
+
+
+def save_if_possible(journal: Journal, folder: Path) -> bool:
+    """`save`, for a rollback: a failed save is logged, since undo reads the disk anyway."""
+    try:
+        save(journal, folder)
+    except OSError as exc:
+        logger.warning(
+            "Could not update the journal in %s (%s): undo reads each step from the disk",
+            folder,
+            exc,
+        )
+        return False
+    return True
 
 
 def load(folder: Path) -> Journal:
@@ -182,87 +201,48 @@ def unfinished_journal(root: Path) -> Path | None:
     return None
 
 
-# -- git --------------------------------------------------------------------------------------
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=GIT_TIMEOUT_S,
-        check=False,
-    )
-
-
-def git_tracked(root: Path) -> set[str] | None:
-    """Paths (relative to `root`) git tracks, or None when `root` is not in a work tree."""
-    try:
-        inside = _git(root, "rev-parse", "--is-inside-work-tree")
-    except (OSError, subprocess.TimeoutExpired):
-        return None  # no git here: plain moves
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return None
-    listed = _git(root, "ls-files", "-z", "--full-name", "--", ".")
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
-    if listed.returncode != 0:
-        return None
-    tracked = set()
-    for name in listed.stdout.split("\0"):
-        if name and name.startswith(prefix):
-            tracked.add(name[len(prefix) :])
-    return tracked
-
-
 # -- primitives -------------------------------------------------------------------------------
 
 
+def _appeared(destination: Path) -> FileExistsError:
+    return FileExistsError(
+        errno.EEXIST, "a file appeared there while the command ran", str(destination)
+    )
+
+
+# a hard link cannot be made here: rename instead (after checking the destination is free)
+_NO_LINK = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK})
+
+
 def move(root: Path, source: str, destination: str, *, via_git: bool) -> None:
-    """Move a file without ever replacing one; parents of `destination` must exist."""
+    """Move a file without ever replacing one; parents of `destination` must exist.
+
+    Raises OSError when the move cannot be made (`FileExistsError` when the destination
+    exists, which the plan ruled out: a file appeared while the command ran).
+    """
     src, dst = root / source, root / destination
     if dst.exists() or dst.is_symlink():
-        raise OrganizerError(f"refusing to move {source} onto existing {destination}")
+        raise _appeared(dst)
     if via_git:
-        result = _git(root, "mv", "--", source, destination)
+        result = run_git(root, "mv", "--", source, destination)
         if result.returncode != 0:
-            raise OrganizerError(
-                f"git mv {source} {destination} failed: {result.stderr.strip()}; resolve it "
-                "(or commit your index) and try again"
+            raise OSError(
+                f"git mv {source} {destination} failed: {result.stderr.strip()} "
+                "(resolve it, or commit your index)"
             )
         return
     try:
         os.link(src, dst)  # fails with EEXIST rather than replacing
     except OSError as exc:
         if exc.errno == errno.EEXIST:
-            raise OrganizerError(f"refusing to move {source} onto existing {destination}") from exc
+            raise _appeared(dst) from exc
+        if exc.errno not in _NO_LINK:
+            raise
         if dst.exists():
-            raise OrganizerError(f"refusing to move {source} onto existing {destination}") from exc
+            raise _appeared(dst) from exc
         os.rename(src, dst)  # hard links unsupported here; checked just above
         return
     src.unlink()
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Replace an existing file's content atomically, keeping its mode.
-
-    The bytes go to a temporary file next to it, are fsynced, and the temporary file is
-    renamed over the original, so a kill at any point leaves the old or the new content,
-    never a mix. A symbolic link is followed: the file it points to is replaced.
-    """
-    real = path.resolve()
-    mode = stat.S_IMODE(real.stat().st_mode)
-    fd, temporary = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.chmod(temporary, mode)
-            os.fsync(stream.fileno())
-        os.replace(temporary, real)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_dir(real.parent)
 
 
 def _remove_dir(path: Path) -> bool:
@@ -275,8 +255,10 @@ def _remove_dir(path: Path) -> bool:
                 shutil.rmtree(child)
     try:
         path.rmdir()
-    except OSError:
-        return False
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            return False
+        raise
     return True
 
 
@@ -354,17 +336,37 @@ def check_undoable(journal: Journal, root: Path) -> None:
         )
 
 
-def undo_ops(journal: Journal, folder: Path, root: Path) -> list[str]:
-    """Reverse the done operations, newest first; returns folders left because not empty."""
+def _rewritten_name(backup: str) -> str:
+    return f"{backup}.rewritten"
+
+
+def undo_ops(
+    journal: Journal,
+    folder: Path,
+    root: Path,
+    *,
+    record: Callable[[Journal, Path], object] = save,
+    reversed_ops: list[JournalOp] | None = None,
+) -> list[str]:
+    """Reverse the done operations, newest first; returns folders left because not empty.
+
+    A rewritten file gets its original back by renaming the backup over it (no free space
+    needed). `record` saves the journal after each step. With `reversed_ops` (an undo), each
+    operation is appended to it as its reversal starts, and the rewritten file is kept
+    beside its backup, so that `redo_ops` can take the undo back; without it (a rollback)
+    the backup is consumed.
+    """
     leftovers = []
     for op in reversed(journal.ops):
         if not op.done:
             continue
+        if reversed_ops is not None:
+            reversed_ops.append(op)
         if op.op == "move" and op.destination is not None:
             move(root, op.destination, op.path, via_git=op.via_git)
         elif op.op == "write" and op.backup is not None:
-            original = (folder / op.backup).read_bytes()
-            write_bytes(root / op.path, original)
+            keep = folder / _rewritten_name(op.backup) if reversed_ops is not None else None
+            put_back(root / op.path, folder / op.backup, keep=keep)
         elif op.op == "create":
             (root / op.path).unlink()
         elif op.op == "mkdir":
@@ -373,8 +375,64 @@ def undo_ops(journal: Journal, folder: Path, root: Path) -> list[str]:
         elif op.op == "rmdir":
             (root / op.path).mkdir(exist_ok=True)
         op.done = False
-        save(journal, folder)
+        record(journal, folder)
     return leftovers
+
+
+def redo_ops(journal: Journal, folder: Path, root: Path, ops: list[JournalOp]) -> None:
+    """Take back an undo that failed: carry `ops` (as `undo_ops` listed them) out again.
+
+    Each operation is redone from what the disk holds, so the one whose reversal failed
+    half-way (a move back that linked but did not unlink, a backup linked but not yet
+    renamed) is completed or dropped. Journal updates are best effort: the journal stays
+    unfinished (`undoing`) if they fail, and a later undo reads each step from the disk.
+    """
+    for op in reversed(ops):
+        if op.op == "move" and op.destination is not None:
+            _redo_move(root, op)
+        elif op.op == "write" and op.backup is not None:
+            undo_put_back(root / op.path, folder / op.backup, folder / _rewritten_name(op.backup))
+        elif op.op == "create":
+            if not (root / op.path).exists():
+                with (root / op.path).open("xb"):
+                    pass
+        elif op.op == "mkdir":
+            (root / op.path).mkdir(exist_ok=True)
+        elif op.op == "rmdir":
+            if (root / op.path).is_dir():
+                (root / op.path).rmdir()
+        op.done = True
+        save_if_possible(journal, folder)
+    ops.clear()
+
+
+def _redo_move(root: Path, op: JournalOp) -> None:
+    assert op.destination is not None
+    source, destination = root / op.path, root / op.destination
+    if source.exists() and destination.exists() and source.samefile(destination):
+        source.unlink()  # the move back linked the file and stopped: drop that name
+    elif source.exists() and not destination.exists():
+        move(root, op.path, op.destination, via_git=op.via_git)
+
+
+def sweep_temporaries(journal: Journal, folder: Path, root: Path) -> None:
+    """Remove the temporary files failed rewrites (and journal saves) left behind; raises
+    OSError when one stays."""
+    for op in journal.ops:
+        if op.op == "write":
+            remove_temporaries(root / op.path)
+    remove_temporaries(folder / JOURNAL_FILE)
+
+
+def drop_rewritten(journal: Journal, folder: Path) -> None:
+    """Remove the rewritten files a finished undo kept (nothing needs them any more)."""
+    for op in journal.ops:
+        if op.op == "write" and op.backup is not None:
+            kept = folder / _rewritten_name(op.backup)
+            try:
+                kept.unlink(missing_ok=True)
+            except OSError as exc:
+                logger.warning("Could not remove %s (%s); it is no longer needed", kept, exc)
 
 
 def verify_originals(journal: Journal, root: Path) -> list[str]:

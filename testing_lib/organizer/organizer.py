@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from testing_lib.organizer.audit import Audit, run_audit
-from testing_lib.organizer.execute import execute_plan, undo
+from testing_lib.organizer.execute import execute_plan
 from testing_lib.organizer.models import (
     CATEGORIES,
     AuditReport,
@@ -32,6 +32,7 @@ from testing_lib.organizer.models import (
 )
 from testing_lib.organizer.plan import create_plan, plan_from_mapping
 from testing_lib.organizer.plan_groups import group_plan
+from testing_lib.organizer.rollback import undo
 
 
 class TestFileOrganizer:
