@@ -101,7 +101,11 @@ def write_project(root: Path, shape: str, modules: int, import_s: float) -> tupl
 def detect_test_pollution(tests: Path, dtp_python: str, victim: str) -> tuple[float, str | None]:
     started = time.perf_counter()
     done = subprocess.run(
-        [str(Path(dtp_python).parent / "detect-test-pollution"), "--failing-test", victim]
+        [
+            str(Path(dtp_python).absolute().parent / "detect-test-pollution"),
+            "--failing-test",
+            victim,
+        ]
         + ["--tests", "."],
         cwd=tests,
         capture_output=True,

@@ -164,6 +164,16 @@ def locate_import(
     )
 
 
+def explain_failing_alone(
+    runs: FreshRuns, test: str, ids: Sequence[str], rootdir: str
+) -> ImportSideEffect | None:
+    """For a test that failed alone after every module was imported: when it passes alone
+    in a new process, the module whose import breaks it (None otherwise)."""
+    if runs.outcome([test], test) is not TestStatus.PASSED:
+        return None
+    return locate_import(runs, test, ids, rootdir)
+
+
 def confirm_alone(
     replayed: Replayed,
     test: str,

@@ -37,7 +37,14 @@ def resolve_victim(given: str, ids: Sequence[str], rootdir_from_root: str) -> st
 KNOWN_VICTIM_SHUFFLES = 8  # shuffles tried when the collected and reversed orders pass
 
 
-def _victim_last(others: list[str], victim: str, seed: int) -> Iterator[TestOrder]:
+def _victim_last(
+    ids: Sequence[str], others: list[str], victim: str, seed: int
+) -> Iterator[TestOrder]:
+    position = list(ids).index(victim)
+    if position < len(ids) - 1:
+        # first as a plain run meets it: after the tests collected before it (a module-scoped
+        # fixture shared with them is still the one they changed)
+        yield TestOrder(kind="original", ids=(*ids[:position], victim))
     yield TestOrder(kind="given", ids=(*others, victim))
     yield TestOrder(kind="reversed", ids=(*reversed(others), victim))
     for offset in range(KNOWN_VICTIM_SHUFFLES):
@@ -48,8 +55,8 @@ def _victim_last(others: list[str], victim: str, seed: int) -> Iterator[TestOrde
 def locate_known_victim(
     worker: ForkWorker, victim: str, ids: Sequence[str], seed: int = 0
 ) -> tuple[TestOrder, ForkedRun, Suspect]:
-    """Run the victim alone, then after every other test until an order makes it fail;
-    bisect that order for its polluter."""
+    """Run the victim alone, then after the tests collected before it, then after every
+    other test, until an order makes it fail; bisect that order for its polluter."""
     others = [nodeid for nodeid in ids if nodeid != victim]
     alone = worker.run([victim])
     suspect = Suspect(victim, failing=[], passing=[], alone=alone.outcomes.get(victim))
@@ -57,7 +64,7 @@ def locate_known_victim(
         suspect.kind = "failing"  # fails alone: no polluter to find
         order = TestOrder(kind="given", ids=(*others, victim))
         return order, worker.run(order.ids), suspect
-    for order in _victim_last(others, victim, seed):
+    for order in _victim_last(ids, others, victim, seed):
         full = worker.run(order.ids)
         if full.failed(victim):
             break

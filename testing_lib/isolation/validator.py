@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from testing_lib.exceptions import RunnerError
+from testing_lib.isolation.confirmation import NewProcessConfirmation
 from testing_lib.isolation.findings import (
     add_import_effects,
     dependent_entry,
@@ -34,17 +35,16 @@ from testing_lib.isolation.findings import (
     order_run,
 )
 from testing_lib.isolation.findings_journal import FindingsJournal
-from testing_lib.isolation.import_effects import FreshRuns, confirm_alone
+from testing_lib.isolation.import_effects import explain_failing_alone
 from testing_lib.isolation.known_victims import locate_known_victim, resolve_victim
 from testing_lib.isolation.locate import find_cleaner, find_polluter, find_state_setter
 from testing_lib.isolation.order_models import (
     ImportSideEffect,
     IsolationReport,
     IsolationTestResult,
-    PolluterPair,
 )
 from testing_lib.isolation.orders import TestOrder, build_orders
-from testing_lib.isolation.replay import Replayed, confirm_pair, replay_command
+from testing_lib.isolation.replay import Replayed, replay_command
 from testing_lib.isolation.shared_messages import (
     polluters_by_message,
     split_by_message,
@@ -69,7 +69,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class TestIsolationValidator:
+class TestIsolationValidator(NewProcessConfirmation):
     """Validates test isolation of a target's suite by running it for real.
 
     `validate_isolation()` runs everything and returns an `IsolationReport`;
@@ -340,6 +340,12 @@ class TestIsolationValidator:
         for order, _, suspect in located:
             if suspect.kind == "victim":
                 self.failing_orders[suspect.test] = order.ids
+            elif suspect.kind == "failing":  # alone after every import: and in a new process?
+                fresh = self._fresh(worker.info.rootdir, report.xdist)
+                found = explain_failing_alone(fresh, suspect.test, ids, report.rootdir)
+                self.import_effects += [found] if found else []
+                report.pytest_executions += fresh.started
+                report.processes_started += fresh.started
         report.orders_run = [o.name for o in orders[:1]]
         confirmations: dict[str, Replayed] = {}
         if self.confirm:
@@ -355,58 +361,6 @@ class TestIsolationValidator:
             report, ids, orders[:1], runs[:1], [s for s in suspects if s.kind], [], confirmations
         )
         add_import_effects(report, self.import_effects)
-
-    def _replay(self, rootdir: str, suspect: Suspect) -> Replayed:
-        """Replay the pair from pytest's rootdir, in new pytest processes; journal it."""
-        replayed = self._confirm(rootdir, suspect)
-        if self.journal is not None and replayed.status == "confirmed":
-            assert suspect.located is not None
-            assert suspect.located.found is not None
-            prefix, xdist = self._replay_prefix
-            self.journal.append(
-                PolluterPair(
-                    victim=suspect.test,
-                    polluter=suspect.located.found,
-                    kind="victim" if suspect.kind == "victim" else "brittle",
-                    replay_command=replay_command(
-                        suspect.located.found, suspect.test, prefix, xdist=xdist
-                    ),
-                    bisection_runs=suspect.located.runs,
-                    confirmed=True,
-                    confirmation="confirmed",
-                    evidence=replayed.evidence,
-                )
-            )
-        return replayed
-
-    def _confirm(self, rootdir: str, suspect: Suspect) -> Replayed:
-        """The pair's replay, then the test alone, each in new pytest processes: a verdict
-        holds only where a developer's command reproduces it."""
-        assert suspect.located is not None
-        assert suspect.located.found is not None
-        xdist = probe_interpreter(self.python).has_pytest_xdist
-        replayed = confirm_pair(
-            suspect.located.found,
-            suspect.test,
-            victim=suspect.kind == "victim",
-            cwd=Path(rootdir),
-            python=self.python,
-            xdist=xdist,
-            extra_args=self.extra_args,
-            timeout_s=self.timeout_s,
-            env=self.env,
-        )
-        if replayed.status != "confirmed":
-            return replayed
-        fresh = FreshRuns(Path(rootdir), self.python, self.extra_args, self.timeout_s, self.env)
-        fresh.xdist, fresh.project_root = xdist, str(self.root)
-        brittle = suspect.kind == "brittle"
-        prefix = self._replay_prefix[0]
-        verdict, found = confirm_alone(replayed, suspect.test, brittle, fresh, self._ids, prefix)
-        if found is not None:
-            with self._lock:
-                self.import_effects.append(found)
-        return verdict
 
 
 def validate_isolation(
