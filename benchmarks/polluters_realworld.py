@@ -137,11 +137,9 @@ def ours(root: Path, python: str, victim: str) -> tuple[float, str | None, str]:
     if found is None and effects:
         found = effects[0]
     fixed = "-"
-    if report.pairs:
+    if report.pairs or report.import_side_effects:
         fixes, _ = fixes_for(validator, report)
         fixed = ", ".join(sorted({fix.status for fix in fixes.fixes})) or "-"
-    elif effects:
-        fixed = "import-time: no fix"
     return elapsed, found, fixed
 
 

@@ -204,7 +204,7 @@ def isolation(
             )
             report = validator.validate_isolation()
             fixes = None
-            if fix and report.pairs:
+            if fix and (report.pairs or report.import_side_effects):
                 from testing_lib.isolation.fix_plan import fixes_for  # libcst: --fix only
 
                 fixes = fixes_for(validator, report)
