@@ -94,6 +94,7 @@ class LeakTracker:
         self._last: dict[str, Any] | None = None
         self._modules: list[tuple[str, Any]] | None = None
         self._live: dict[str, Any] = {}  # higher-scoped fixtures made, by key
+        self._class_names: dict[int, tuple[int, list[str]]] = {}  # class -> data attributes
         self._made: dict[str, Any] = {}  # fixtures made during the current test
         self._modules_seen = 0
         self._module_names: dict[
@@ -217,11 +218,27 @@ class LeakTracker:
                 snapshot[(module_name, name)] = _fingerprint(value)
                 if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
                     # a settings class: its own data attributes, which a test may reassign
-                    for attribute, held in list(vars(value).items()):
-                        if not attribute.startswith("__") and not callable(held):
+                    attributes = vars(value)
+                    for attribute in self._data_attributes(value):
+                        if attribute in attributes:
                             key = (module_name, f"{name}.{attribute}")
-                            snapshot[key] = _fingerprint(held)
+                            snapshot[key] = _fingerprint(attributes[attribute])
         return snapshot
+
+    def _data_attributes(self, cls: type) -> list[str]:
+        """A class's own data attributes (not methods or dunders), cached until its
+        namespace changes size: a class with many methods is not walked every test."""
+        attributes = vars(cls)
+        cached = self._class_names.get(id(cls))
+        if cached is not None and cached[0] == len(attributes):
+            return cached[1]
+        names = [
+            attribute
+            for attribute, held in list(attributes.items())
+            if not attribute.startswith("__") and not callable(held)
+        ]
+        self._class_names[id(cls)] = (len(attributes), names)
+        return names
 
     def _fds(self) -> dict[str, str]:
         """Open descriptors and their targets (targets of numbers seen last time are reused)."""
