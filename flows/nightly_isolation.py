@@ -61,6 +61,7 @@ from testing_lib.isolation.night_events import (
 )
 from testing_lib.isolation.order_rendering import isolation_markdown
 from testing_lib.isolation.preflight import find_tests
+from testing_lib.isolation.validation_progress import IsolationProgress, heartbeat
 from testing_lib.locking import target_lock
 from testing_lib.report import CheckResult, CheckStatus
 from testing_lib.selection import Selection, resolve_isolation_selection
@@ -114,16 +115,20 @@ def run_isolation(target: TargetConfig, orders: int, seed: int | None) -> Isolat
         " ".join(selection.existing) or "pytest's testpaths",
         f" with {' '.join(run.extra_args)}" if run.extra_args else "",
     )
-    report = validate_isolation(
-        root=target.root,
-        python=target.python,
-        selection=list(selection.existing),
-        orders=orders,
-        seed=seed,
-        timeout_s=max(900.0, target.phase("final_validation").timeout_s),
-        env=test_environment_values(target.testing),
-        extra_args=run.extra_args,
-    )
+    progress = IsolationProgress()
+    # a line in the run's log at least every 30 s: a long night is never silent
+    with heartbeat(progress, lambda line: logger.info("isolation: %s", line)):
+        report = validate_isolation(
+            root=target.root,
+            python=target.python,
+            selection=list(selection.existing),
+            orders=orders,
+            seed=seed,
+            timeout_s=max(900.0, target.phase("final_validation").timeout_s),
+            env=test_environment_values(target.testing),
+            extra_args=run.extra_args,
+            progress=progress,
+        )
     logger.info(
         "isolation of %s: score %.1f, %d order-dependent, seed %d (%d pytest executions)",
         target.name,

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+EVERY_S = 30.0  # a line at least this often, wherever the output goes
 
 
 class IsolationProgress:
@@ -36,3 +40,24 @@ class IsolationProgress:
         elapsed = int(time.monotonic() - self._started)
         count = f" ({done} of {total} done)" if total else ""
         return f"{stage}{count}, {elapsed // 60}m{elapsed % 60:02d}s elapsed"
+
+
+@contextmanager
+def heartbeat(
+    progress: IsolationProgress, emit: Callable[[str], None], every_s: float = EVERY_S
+) -> Iterator[None]:
+    """While the block runs, `emit(progress.line())` every `every_s` seconds (a log line,
+    for runs nobody watches on a terminal: a scheduled flow, a CI job)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every_s):
+            emit(progress.line())
+
+    thread = threading.Thread(target=beat, name="isolation-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)

@@ -379,6 +379,7 @@ def validate_isolation(
     explain: bool = True,
     victims: Sequence[str] = (),
     findings_file: Path | None = None,
+    progress: IsolationProgress | None = None,
 ) -> IsolationReport:
     """Run `selection` of the target at `root` in `orders` orders with its own interpreter
     and report order-dependent tests, their polluters or state-setters, and leaked state."""
@@ -396,6 +397,7 @@ def validate_isolation(
         explain=explain,
         victims=victims,
         findings_file=findings_file,
+        progress=progress,
     )
     return validator.validate_isolation(selection)
 

@@ -1,0 +1,36 @@
+"""A long isolation run says what it does: its stage, how far through it, for a terminal's
+status line or as a line every interval into a log."""
+
+from __future__ import annotations
+
+import threading
+
+from testing_lib.isolation.validation_progress import IsolationProgress, heartbeat
+
+
+def test_the_line_names_the_stage_and_how_far_through_it_is() -> None:
+    progress = IsolationProgress()
+    assert progress.line().startswith("collecting the suite, 0m")
+    progress.stage("running the suite in 4 orders", 4)
+    progress.step()
+    assert progress.line().startswith("running the suite in 4 orders (1 of 4 done), ")
+    progress.stage("replaying pairs in new pytest processes")
+    assert "done" not in progress.line()
+
+
+def test_a_heartbeat_emits_the_current_line_until_the_block_ends() -> None:
+    progress = IsolationProgress()
+    progress.stage("locating polluters", 3)
+    lines: list[str] = []
+    seen_two = threading.Event()
+
+    def emit(line: str) -> None:
+        lines.append(line)
+        if len(lines) >= 2:
+            seen_two.set()
+
+    with heartbeat(progress, emit, every_s=0.01):
+        assert seen_two.wait(timeout=30)
+    assert all(line.startswith("locating polluters (0 of 3 done)") for line in lines)
+    # the block's end stops it: its thread is gone
+    assert not [t for t in threading.enumerate() if t.name == "isolation-progress"]
