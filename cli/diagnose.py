@@ -188,7 +188,7 @@ def isolation(
             final_stop(stopped),
             _lock_or_exit_busy(suite.root),
             out.status(f"running {suite.name} in {orders} orders") as status,
-            showing_progress(progress.line, status),
+            showing_progress(progress, status),
         ):
             validator = TestIsolationValidator(
                 suite.root,

@@ -4,46 +4,35 @@ line at least every 30 s (`REMEDIATION_PROGRESS_EVERY_S`) into a file, a pipe or
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.status import Status
 from rich.text import Text
 
 from cli.console import err
+from testing_lib.isolation.validation_progress import EVERY_S, IsolationProgress, heartbeat
 
 EVERY_S_ENV = "REMEDIATION_PROGRESS_EVERY_S"
-DEFAULT_EVERY_S = 30.0
 TERMINAL_EVERY_S = 1.0
 
 
 def _interval() -> float:
     try:
-        return max(0.05, float(os.environ.get(EVERY_S_ENV, DEFAULT_EVERY_S)))
+        return max(0.05, float(os.environ.get(EVERY_S_ENV, EVERY_S)))
     except ValueError:
-        return DEFAULT_EVERY_S
+        return EVERY_S
 
 
 @contextmanager
-def showing_progress(line: Callable[[], str], status: Status) -> Iterator[None]:
-    """While the block runs, show `line()`: in `status` on a terminal, else as a printed
+def showing_progress(progress: IsolationProgress, status: Status) -> Iterator[None]:
+    """While the block runs, show `progress`: in `status` on a terminal, else as a printed
     line on stderr every interval."""
-    terminal = err.is_terminal
-    interval = TERMINAL_EVERY_S if terminal else _interval()
-    stop = threading.Event()
-
-    def report() -> None:
-        while not stop.wait(interval):
-            if terminal:
-                status.update(line())
-            else:
-                err.print(Text(f"… {line()}"), soft_wrap=True)
-
-    thread = threading.Thread(target=report, name="progress-lines", daemon=True)
-    thread.start()
-    try:
+    if err.is_terminal:
+        with heartbeat(progress, status.update, TERMINAL_EVERY_S):
+            yield
+        return
+    with heartbeat(
+        progress, lambda line: err.print(Text(f"… {line}"), soft_wrap=True), _interval()
+    ):
         yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
