@@ -32,7 +32,7 @@ alike. Two measurements, both reported as ms per test (median, mean):
 than the three tables a test writes): the seed pays for them in every test, the strategies
 once per session. `--url` runs the strategies against another database (e.g.
 postgresql+asyncpg://postgres@127.0.0.1:5432/test); the seed design is SQLite-only.
-Exit status 1 when a target of issue 3 is missed. Run by hand; not part of the test suite.
+Exit status 1 when one of the targets below is missed. Run by hand; not part of the test suite.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ from testing_lib.runner import run_pytest  # noqa: E402
 SQLITE_MEMORY = "sqlite+aiosqlite:///:memory:"
 MODES = ("transaction", "fresh", "seed", "none", "transaction-aiosqlite")
 
-# Issue 3's targets on this 2-core machine.
+# The targets on this 2-core machine.
 TRANSACTION_VS_SEED = 4.0  # transaction at least this many times faster than the seed
 TRANSACTION_VS_NONE = 2.5  # and within this factor of no isolation
 FRESH_VS_SEED = 2.0  # fresh at least this many times faster than the seed

@@ -10,7 +10,7 @@ forked bisection runs); detect-test-pollution gets the same ids through `--testi
 (one pytest process per bisection step). Both run the suite with this interpreter, which
 needs the example's dependencies (the engine's dev venv has them) and, for the other tool,
 `pip install detect-test-pollution`. Prints wall time, runs and the ratio ours / theirs
-(issue 6's target: ≤ 1/4 of its wall time, the same polluter). Run by hand.
+(the target: ≤ 1/4 of its wall time, the same polluter). Run by hand.
 """
 
 from __future__ import annotations
