@@ -33,6 +33,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from polluters_shapes import dtp  # noqa: E402  detect-test-pollution told the victim
 
 from testing_lib.isolation import TestIsolationValidator  # noqa: E402
 from testing_lib.isolation.fix_plan import fixes_for  # noqa: E402
@@ -98,32 +101,6 @@ def write_project(root: Path, shape: str, modules: int, import_s: float) -> tupl
     return polluter, victim
 
 
-def detect_test_pollution(tests: Path, dtp_python: str, victim: str) -> tuple[float, str | None]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [
-            str(Path(dtp_python).absolute().parent / "detect-test-pollution"),
-            "--failing-test",
-            victim,
-        ]
-        + ["--tests", "."],
-        cwd=tests,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    found = None
-    for line in done.stdout.splitlines():
-        if line.startswith("-> the polluting test is:"):
-            found = line.split(":", 1)[1].strip()
-    if found is None:
-        last = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
-        print(f"    detect-test-pollution found none: {last[:150]}", flush=True)
-    return elapsed, found
-
-
 def ours(root: Path, python: str, victim: str) -> tuple[float, str | None, str]:
     """--victim: locate and confirm; then the fix for what it found."""
     started = time.perf_counter()
@@ -174,7 +151,7 @@ def _compare(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="bench-realworld-") as scratch:
             root = Path(scratch)
             polluter, victim = write_project(root, shape, args.modules, args.import_s)
-            theirs_s, theirs = detect_test_pollution(root / "tests", args.dtp_python, victim)
+            theirs_s, theirs = dtp(root / "tests", args.dtp_python, victim)
             ours_s, found, fixed = ours(root, args.dtp_python, victim)
             expected = polluter.split("::")[0] if shape == "import-time" else polluter
             print(

@@ -150,7 +150,12 @@ def dtp(
     started = time.perf_counter()
     tests = ["--testids-file", str(order)] if order else ["--tests", "."]
     done = subprocess.run(
-        [str(Path(dtp_python).parent / "detect-test-pollution"), "--failing-test", victim] + tests,
+        [
+            str(Path(dtp_python).absolute().parent / "detect-test-pollution"),
+            "--failing-test",
+            victim,
+        ]
+        + tests,
         cwd=cwd,
         capture_output=True,
         text=True,
