@@ -129,7 +129,8 @@ def isolation(
         bool,
         typer.Option(
             "--fix",
-            help="Propose a fix for each confirmed pair, proven on a scratch copy (a diff).",
+            help="Propose a fix for each confirmed pair and import-time side effect, proven "
+            "on a scratch copy (a diff).",
         ),
     ] = False,
     apply: Annotated[
