@@ -18,10 +18,15 @@ _SYNTAX_LOCATION = re.compile(r'^E\s+File "(?P<path>[^"]+)", line (?P<line>\d+)'
 # "tests/unit/test_y.py:1: in <module>" (a traceback frame pytest prints)
 _FRAME = re.compile(r"^(?P<path>[^\s:][^:]*\.py):(?P<line>\d+): in ")
 _SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+# pytest's own text when two test modules outside packages share a basename
+_MISMATCH = re.compile(r"^import file mismatch:\s*imported module '(?P<name>[^']+)'")
 
 
 def exception_line(text: str) -> str:
     """The exception pytest reports ("ImportError: …"), else its last non-blank line."""
+    mismatch = _MISMATCH.match(text.lstrip())
+    if mismatch:  # pytest's text ends with a HINT, not an exception
+        return f"import file mismatch: module '{mismatch['name']}' was imported from another file"
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     for line in reversed(lines):
         match = _EXCEPTION_LINE.match(line)

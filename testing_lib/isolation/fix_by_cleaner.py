@@ -23,11 +23,11 @@ from testing_lib.isolation.fix_proof import (
     ScratchRuns,
     prove_module_unharmed,
     prove_pair,
-    scratch_copy,
     unified_diff,
 )
 from testing_lib.isolation.order_models import PolluterPair
 from testing_lib.results import TestStatus
+from testing_lib.scratch_tree import scratch_copy
 
 
 def _parts(nodeid: str) -> tuple[str, str]:

@@ -23,12 +23,12 @@ from testing_lib.isolation.fix_proof import (
     ScratchRuns,
     passed_in,
     prove_module_unharmed,
-    scratch_copy,
     unified_diff,
 )
 from testing_lib.isolation.import_effects import import_args, module_of
 from testing_lib.isolation.order_models import ImportedChange, ImportSideEffect
 from testing_lib.results import TestStatus
+from testing_lib.scratch_tree import scratch_copy
 
 logger = logging.getLogger(__name__)
 

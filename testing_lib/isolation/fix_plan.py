@@ -33,7 +33,6 @@ from testing_lib.isolation.fix_proof import (
     ScratchRuns,
     prove_module_unharmed,
     prove_pair,
-    scratch_copy,
     unified_diff,
 )
 from testing_lib.isolation.fix_session import NotRequestable, isolating_fixture, request_fixture
@@ -41,6 +40,7 @@ from testing_lib.isolation.order_models import IsolationReport, PolluterPair, St
 from testing_lib.isolation.validation_progress import IsolationProgress
 from testing_lib.isolation.validator import TestIsolationValidator
 from testing_lib.results import TestStatus
+from testing_lib.scratch_tree import scratch_copy
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,7 @@ from __future__ import annotations
 import difflib
 import logging
 import shlex
-import shutil
-import tempfile
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,37 +28,6 @@ from testing_lib.results import TestStatus
 from testing_lib.runner import run_pytest
 
 logger = logging.getLogger(__name__)
-
-# Not copied: what the target's tests do not read and can be large or private.
-SCRATCH_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".hg",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    "node_modules",
-    ".remediation",
-    "__pycache__",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-)
-
-
-@contextmanager
-def scratch_copy(root: Path, planned: Mapping[str, bytes] | None = None) -> Iterator[Path]:
-    """A copy of `root` in a temporary folder, removed afterwards whatever happens; with
-    the fixes planned so far (`{relative path: new content}`) written into it."""
-    folder = Path(tempfile.mkdtemp(prefix="rem-fix-"))
-    try:
-        copy = folder / root.name
-        shutil.copytree(root, copy, symlinks=True, ignore=SCRATCH_IGNORE)
-        for relative, content in (planned or {}).items():
-            (copy / relative).write_bytes(content)
-        yield copy
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass

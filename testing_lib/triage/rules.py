@@ -209,6 +209,26 @@ RULES: tuple[Rule, ...] = (
         scope="headline",
     ),
     Rule(
+        kind="basename_clash",
+        title="two test modules share a basename",
+        patterns=_compile(r"^import file mismatch: module '(?P<key>[^']+)'"),
+        remediation="the test folders are not packages, so both modules are imported under one "
+        "name: add `__init__.py` to their folders (each module then gets its package's name), "
+        "or rename one of them",
+        scope="headline",
+    ),
+    Rule(
+        kind="relative_import",
+        title="relative import outside a package",
+        patterns=_compile(
+            r"^ImportError: attempted relative import (?:with no known parent package"
+            r"|beyond top-level package)"
+        ),
+        remediation="the test's folder is not a package: add the `__init__.py` files that make "
+        "it one (as deep as the import's dots go), or make the import absolute",
+        scope="headline",
+    ),
+    Rule(
         kind="import_error",
         title="import error",
         patterns=_compile(

@@ -133,7 +133,7 @@ CASES: list[tuple[str, str | None, str, str | None]] = [
         "import_error",
         "app.models.Gone",
     ),
-    ("ImportError: attempted relative import with no known parent", None, "import_error", None),
+    ("ImportError: attempted relative import with no known parent package", None, "relative_import", None),
     ("assert 404 == 200", None, "http_status", "404 == 200"),
     ("AssertionError: assert 500 == 201", None, "http_status", "500 == 201"),
     ("assert response.status_code == 200", None, "http_status", None),

@@ -1,0 +1,43 @@
+"""The catalogue: which kind of cure answers which kind of failure.
+
+Each entry maps a failure kind of the triage to the proposer that writes its patch (see
+`context.Proposer`). A group whose kind has no entry, or whose proposer finds it is not its
+case, has no mechanical cure: the report says the triage's advice, fitted to the target
+(a third-party package to install, and whether the project declares it; an assertion to
+read; a name that no longer exists).
+"""
+
+from __future__ import annotations
+
+from testing_lib.cures import async_mode, moved_imports, package_markers
+from testing_lib.cures.context import CureContext, Proposal, Proposer
+from testing_lib.cures.models import FailureGroup, NoCure
+
+CATALOGUE: dict[str, Proposer] = {
+    "async_without_plugin": async_mode.propose,
+    "basename_clash": package_markers.propose_for_clash,
+    "relative_import": package_markers.propose_for_relative,
+    "missing_module": moved_imports.propose,
+}
+
+# the catalogue kinds a cure can be (what `--only` names)
+CURE_KINDS: tuple[str, ...] = (
+    async_mode.KIND,
+    async_mode.MARK_KIND,
+    package_markers.KIND,
+    moved_imports.KIND,
+)
+
+
+def has_cure_to_try(kind: str) -> bool:
+    """Whether the catalogue has a cure to try for failures of `kind`."""
+    return kind in CATALOGUE
+
+
+def propose(group: FailureGroup, context: CureContext) -> Proposal:
+    """The catalogue's cure for `group`, or why it has none."""
+    proposer = CATALOGUE.get(group.kind)
+    proposal = proposer(group, context) if proposer is not None else None
+    if proposal is None:
+        return NoCure(group.remediation)
+    return proposal

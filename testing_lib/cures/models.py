@@ -1,0 +1,116 @@
+"""What a cure is and what its proof found: the shapes every kind of cure shares.
+
+A `Candidate` is a kind's proposal for one failure group: the files it would write (on a
+scratch copy first), whether it is safe (it changes no test's meaning: a package marker, an
+import path, a configuration key) and what it does in one line. A `NoCure` says precisely
+why a group has no mechanical cure. `GroupCure` is what the report shows per group after the
+proof: before → after, the proof runs with their commands, the diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+CureStatus = Literal["proven", "refused", "no cure"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file a cure writes: `after` replaces `before`; a `created` file must not exist."""
+
+    relative: str  # to the target's root, posix
+    before: bytes
+    after: bytes
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A kind's proposed cure for one group, not yet proven."""
+
+    kind: str  # the catalogue kind that made it ("async-mode", "package-markers", ...)
+    summary: str  # what it does, in one line
+    safe: bool
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class NoCure:
+    """Why a group gets no patch, said precisely (what to do by hand, where)."""
+
+    reason: str
+
+
+@dataclass
+class FailureGroup:
+    """Every failure of one kind and key across the phases that were run."""
+
+    kind: str
+    title: str
+    key: str | None
+    remediation: str  # the triage's advice, fitted to the target
+    # node id -> "collection_error" | "failed" | "error" | "unfinished"
+    members: dict[str, str] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)  # node id -> its traceback text
+    phases: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.key})" if self.key else self.title
+
+    @property
+    def collection_errors(self) -> list[str]:
+        return [node for node, source in self.members.items() if source == "collection_error"]
+
+    @property
+    def tests(self) -> list[str]:
+        return [node for node, source in self.members.items() if source != "collection_error"]
+
+
+class ProofRunModel(BaseModel):
+    """One pytest run of a proof: what ran, the command to replay it, and its verdict."""
+
+    name: str  # "before" / "after"
+    phase: str
+    command: str  # run from the target's root
+    passed: bool = True
+    detail: str = ""
+
+
+class GroupCure(BaseModel):
+    """One failure group's line in the cure report."""
+
+    kind: str  # the failure kind (triage)
+    key: str | None = None
+    label: str
+    count: int
+    phases: list[str] = Field(default_factory=list)
+    status: CureStatus
+    cure: str | None = None  # the catalogue kind
+    summary: str = ""  # what the cure does, or why there is none
+    safe: bool | None = None
+    before: str = ""  # "2 modules never collected"
+    after: str = ""  # "2 modules collected: 5 tests ran: 5 passed"
+    proof: list[ProofRunModel] = Field(default_factory=list)
+    reason: str = ""  # why a cure was refused
+    diff: str = ""
+    files: list[str] = Field(default_factory=list)
+
+    @property
+    def applicable(self) -> bool:
+        return self.status == "proven"
+
+
+class CureReport(BaseModel):
+    """Every failure group of the phases run, with its cure (proven or refused) or none."""
+
+    root: str
+    phases: list[str]
+    groups: list[GroupCure] = Field(default_factory=list)
+
+    @property
+    def proven(self) -> list[GroupCure]:
+        return [group for group in self.groups if group.status == "proven"]

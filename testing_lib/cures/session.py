@@ -1,0 +1,192 @@
+"""Propose the cures of a target: run its phases on a scratch copy, group the failures, and
+prove each group's cure there, one after another, each on top of those kept before.
+
+The target itself is never written here: `CurePlan.file_plans` is what an apply writes,
+through the codemod journal (undoable byte for byte). A cure is kept only when each phase
+its group failed in, run again with it, shows the group's failures gone, nothing lost and
+no passing test failing (`verdict.judge`); at the end every phase is run once more on all
+the kept cures together and compared with the first runs (`verdict.harm`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from testing_lib.codemods import FilePlan
+from testing_lib.config.phases import PhaseName
+from testing_lib.config.target import TargetConfig
+from testing_lib.cures.catalogue import propose
+from testing_lib.cures.context import CureContext
+from testing_lib.cures.groups import failure_groups
+from testing_lib.cures.models import (
+    Candidate,
+    Change,
+    CureReport,
+    FailureGroup,
+    GroupCure,
+    NoCure,
+    ProofRunModel,
+)
+from testing_lib.cures.verdict import harm, judge
+from testing_lib.cures.workspace import Progress, Workspace, workspace
+from testing_lib.results import TestSuiteResult
+from testing_lib.triage import TargetFacts, target_facts
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CurePlan:
+    """The report, and the proven cures' files as one patch per file."""
+
+    root: Path
+    report: CureReport
+    changes: dict[str, Change] = field(default_factory=dict)  # relative -> from the target
+    by_group: dict[int, tuple[Change, ...]] = field(default_factory=dict)  # report index
+
+    def file_plans(self) -> list[FilePlan]:
+        """The proven cures as one `FilePlan` per file (cures of one file build on each
+        other: the file's bytes in the target, then all of them)."""
+        return [
+            FilePlan(
+                path=self.root / c.relative,
+                relative=c.relative,
+                before=c.before,
+                after=c.after,
+                created=c.created,
+            )
+            for c in self.changes.values()
+        ]
+
+
+def change_diff(change: Change) -> str:
+    """A unified diff of one change; a created file from /dev/null, as git shows it."""
+    before = change.before.decode("utf-8", errors="replace").splitlines(keepends=True)
+    after = change.after.decode("utf-8", errors="replace").splitlines(keepends=True)
+    source = "/dev/null" if change.created else f"a/{change.relative}"
+    diff = "".join(difflib.unified_diff(before, after, source, f"b/{change.relative}"))
+    if change.created and not after:
+        return f"--- /dev/null\n+++ b/{change.relative}\n(new empty file)\n"
+    return diff
+
+
+def _prove(
+    ws: Workspace, group: FailureGroup, candidate: Candidate, phases: Sequence[PhaseName]
+) -> GroupCure:
+    result = GroupCure(
+        kind=group.kind,
+        key=group.key,
+        label=group.label,
+        count=len(group.members),
+        phases=list(group.phases),
+        status="refused",
+        cure=candidate.kind,
+        summary=candidate.summary,
+        safe=candidate.safe,
+        diff="".join(change_diff(change) for change in candidate.changes),
+        files=[change.relative for change in candidate.changes],
+    )
+    concerned = [phase for phase in phases if phase in group.phases]
+    before = {phase: ws.run(phase) for phase in concerned}
+    runs_before = ws.latest()
+    previous = ws.write(candidate.changes)
+    befores, afters, problems = [], [], []
+    for phase in concerned:
+        verdict = judge(group, before[phase], ws.run(phase))
+        command = ws.command(phase)
+        result.proof.append(ProofRunModel(name="before", phase=phase, command=command))
+        result.proof.append(
+            ProofRunModel(
+                name="after",
+                phase=phase,
+                command=command,
+                passed=verdict.cured,
+                detail="; ".join(verdict.problems) or verdict.after,
+            )
+        )
+        befores.append(verdict.before)
+        afters.append(verdict.after)
+        problems += [f"{phase}: {problem}" for problem in verdict.problems]
+    result.before, result.after = befores[0], afters[0]  # the first phase's, the narrowest
+    if problems:
+        result.reason = "; ".join(problems)
+        ws.restore(previous, runs_before)
+    else:
+        result.status = "proven"
+        ws.keep(candidate.changes)
+    return result
+
+
+def propose_cures(
+    target: TargetConfig,
+    phases: Sequence[PhaseName],
+    *,
+    facts: TargetFacts | None = None,
+    only: Collection[str] = (),
+    progress: Progress | None = None,
+) -> CurePlan:
+    """Every failure group of `phases`' runs on a scratch copy, each with its proven cure,
+    its refused one (and the proof run that refused it) or why it has none. `only`: try
+    only cures of these catalogue kinds."""
+    facts = facts or target_facts(target.root, target.python)
+    report = CureReport(root=str(target.root), phases=list(phases))
+    plan = CurePlan(root=target.root, report=report)
+    with workspace(target, progress) as ws:
+        first: dict[str, TestSuiteResult] = {phase: ws.run(phase) for phase in phases}
+        context = CureContext(workspace=ws, facts=facts)
+        for group in failure_groups(first, facts):
+            proposal = propose(group, context)
+            if isinstance(proposal, NoCure) or (
+                only and isinstance(proposal, Candidate) and proposal.kind not in only
+            ):
+                reason = proposal.reason if isinstance(proposal, NoCure) else group.remediation
+                report.groups.append(_no_cure(group, reason))
+                continue
+            assert proposal is not None  # `propose` answers every group
+            if progress:
+                progress(f"proving {proposal.kind} for {group.label}")
+            cured = _prove(ws, group, proposal, phases)
+            if cured.status == "proven":
+                plan.by_group[len(report.groups)] = proposal.changes
+            report.groups.append(cured)
+        plan.changes = dict(ws.kept)
+        if plan.by_group:
+            _check_together(ws, phases, first, plan)
+    return plan
+
+
+def _no_cure(group: FailureGroup, reason: str) -> GroupCure:
+    return GroupCure(
+        kind=group.kind,
+        key=group.key,
+        label=group.label,
+        count=len(group.members),
+        phases=list(group.phases),
+        status="no cure",
+        summary=reason,
+    )
+
+
+def _check_together(
+    ws: Workspace,
+    phases: Sequence[PhaseName],
+    first: dict[str, TestSuiteResult],
+    plan: CurePlan,
+) -> None:
+    """Every phase on all the kept cures together, against its first run: a harm refuses
+    them all (which one caused it is not known without more runs)."""
+    problems = []
+    for phase in phases:
+        problems += [f"{phase}: {problem}" for problem in harm(first[phase], ws.run(phase))]
+    if not problems:
+        return
+    for index in plan.by_group:
+        group = plan.report.groups[index]
+        group.status = "refused"
+        group.reason = "together with the other cures: " + "; ".join(problems)
+    plan.by_group.clear()
+    plan.changes.clear()
