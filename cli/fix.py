@@ -1,5 +1,6 @@
-"""`remediate fix ...`: rewrite a target's old test code with codemods (dry run by default).
+"""`remediate fix ...`: cure a target's failures, or rewrite its old test code (dry run by default).
 
+    remediate fix TARGET [--phase P] [--only KIND] [--apply]   # proven cures (cli.cures)
     remediate fix http-clients TARGET            # show the diff, change nothing
     remediate fix http-clients TARGET --apply    # write it (journaled, backed up)
     remediate fix undo TARGET [RUN_ID]           # put the files back (latest run by default)
@@ -20,16 +21,36 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.text import Text
+from typer.core import TyperGroup
 
 from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out, write_failed
+from cli.cures import cures
 from testing_lib.target_writes import WriteFailed
 
+
+class _CuresByDefault(TyperGroup):
+    """`remediate fix TARGET ...` is `remediate fix cures TARGET ...`: a first argument that
+    names no subcommand is the target."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["cures", *args]
+        return super().resolve_command(ctx, args)
+
+
 fix_app = typer.Typer(
+    cls=_CuresByDefault,
+    subcommand_metavar="TARGET [--phase P] [--only KIND] [--apply] | COMMAND [ARGS]...",
     no_args_is_help=True,
-    help="Rewrite test code that newer libraries broke (a diff unless --apply; undoable).",
+    help="Cure a target's failures with proven patches (`remediate fix TARGET`), or rewrite "
+    "test code that newer libraries broke; a diff unless --apply; undoable.",
 )
+fix_app.command("cures", hidden=True)(cures)
 EXIT_LEFT_ALONE = EXIT_NEGATIVE
 
 

@@ -83,14 +83,14 @@ def _auto_mode(context: CureContext) -> Proposal:
             f'set `asyncio_mode = "auto"` there'
         )
     current = context.text(config.path)
-    after = _with_key(current, config) if current is not None else None
-    if after is None:
+    patched = _with_key(current, config) if current is not None else None
+    if patched is None:
         return None
     return Candidate(
         KIND,
         f"set `{config.setting('asyncio_mode', 'auto')}` in {config.where}",
         True,
-        (context.edit(config.path, after),),
+        (context.edit(config.path, patched),),
     )
 
 

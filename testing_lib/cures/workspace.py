@@ -33,8 +33,11 @@ Progress = Callable[[str], None]
 class Workspace:
     """A scratch copy of `target.root` with the cures kept so far written into it."""
 
-    def __init__(self, target: TargetConfig, copy: Path, progress: Progress | None = None) -> None:
+    def __init__(
+        self, target: TargetConfig, copy: Path, origin: Path, progress: Progress | None = None
+    ) -> None:
         self.target = target
+        self.origin = origin  # the target's own root, where a person replays a run
         self.copy = copy
         self.kept: dict[str, Change] = {}  # relative -> the change as the copy now holds it
         self._latest: dict[str, TestSuiteResult] = {}  # phase -> its run on the copy as it is
@@ -50,19 +53,23 @@ class Workspace:
         return (self.copy / relative).exists()
 
     def command(self, phase: PhaseName) -> str:
-        """The phase's run as a person replays it, from the target's root."""
+        """The phase's run as a person replays it (from the target's root)."""
         config = self.target.phase(phase)
         selection = resolve_selection(self.target, phase)
         args = [self.target.python, "-m", "pytest", "--continue-on-collection-errors"]
         if config.markers:
             args += ["-m", config.markers]
-        return shlex.join([*args, *config.pytest_args, *selection.existing])
+        command = shlex.join([*args, *config.pytest_args, *selection.existing])
+        return f"cd {shlex.quote(str(self.origin))} && {command}"
 
     def run(self, phase: PhaseName) -> TestSuiteResult:
         """The phase's run on the copy as it is now (made once per state of the copy)."""
         if phase not in self._latest:
             config = self.target.phase(phase)
             selection = resolve_selection(self.target, phase)
+            if not selection.runnable:  # as the gate: none of its paths exist
+                self._latest[phase] = TestSuiteResult(suite_name=f"cure-proof-{phase}")
+                return self._latest[phase]
             self._progress(f"running {phase} on the scratch copy")
             self.runs += 1
             self._latest[phase] = run_pytest(
@@ -123,4 +130,4 @@ class Workspace:
 def workspace(target: TargetConfig, progress: Progress | None = None) -> Iterator[Workspace]:
     """A workspace on a fresh scratch copy of the target, removed afterwards."""
     with scratch_copy(target.root) as copy:
-        yield Workspace(target.model_copy(update={"root": copy}), copy, progress)
+        yield Workspace(target.model_copy(update={"root": copy}), copy, target.root, progress)

@@ -1,0 +1,156 @@
+"""`remediate fix TARGET`: a proven cure for each failure group with a mechanical cause.
+
+    remediate fix TARGET                      # run the phases on a scratch copy, prove each
+                                              # cure there, show the diffs; change nothing
+    remediate fix TARGET --phase foundation   # only that phase's failures (repeatable)
+    remediate fix TARGET --only async-mode    # only cures of that kind (repeatable)
+    remediate fix TARGET --apply              # write the proven cures (journaled)
+    remediate fix undo TARGET [RUN_ID]        # put the files back, byte for byte
+
+A cure is shown only once proven on a scratch copy of the target: with it, the group's
+tests run (collected, no longer failing for that cause), no test collected before is
+missing, and no test that passed before fails. Every cure is marked safe (it changes no
+test's meaning: a package marker, an import path, a configuration key) or unsafe; `--apply`
+writes safe cures, an unsafe one only when named with `--only`.
+
+Exit codes: 0 done (cures proven or applied, or nothing to cure); 1 a cure was refused by
+its proof, a file changed while the cures were proven (left alone), or a write failed (one
+line, the files as before); 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.status import Status
+from rich.text import Text
+
+from cli.console import EXIT_NEGATIVE, EXIT_OK, err, out, usage_error, write_failed
+from testing_lib.config.phases import PHASE_ORDER
+
+if TYPE_CHECKING:
+    from testing_lib.cures.models import GroupCure
+    from testing_lib.cures.session import CurePlan
+
+CODEMOD = "cures"
+_STYLE = {"proven": "bold green", "refused": "bold yellow", "no cure": "bold"}
+
+
+def _say(message: str, style: str = "") -> None:
+    out.print(Text(message, style=style), soft_wrap=True)
+
+
+def _show(group: GroupCure, index: int, diff: bool) -> None:
+    safety = "" if group.safe is None else (" [safe]" if group.safe else " [unsafe]")
+    _say(f"{index}. {group.count} × {group.label}: {group.status}{safety}", _STYLE[group.status])
+    if group.status == "no cure":
+        _say(f"   {group.summary}")
+        return
+    _say(f"   cure ({group.cure}): {group.summary}")
+    _say(f"   before → after: {group.before} → {group.after}")
+    for run in group.proof:
+        if run.name == "after":
+            mark = "✓" if run.passed else "✗"
+            _say(f"   {mark} proof, {run.phase}: {run.detail}")
+            _say(f"     {run.command}")
+    if group.reason:
+        _say(f"   refused: {group.reason}", "yellow")
+    if diff and group.diff:
+        out.print(group.diff, markup=False, highlight=False, end="", soft_wrap=True)
+
+
+def _phases(phase: list[str] | None) -> list[str]:
+    chosen = phase or list(PHASE_ORDER)
+    unknown = [name for name in chosen if name not in PHASE_ORDER]
+    if unknown:
+        raise usage_error(f"unknown phase {unknown[0]!r}: choose from {', '.join(PHASE_ORDER)}")
+    return [name for name in PHASE_ORDER if name in chosen]
+
+
+def _propose(root: Path, phases: list[str], only: list[str], python: str | None) -> CurePlan:
+    from cli.progress_lines import showing_progress
+    from testing_lib.config.target import load_target_config
+    from testing_lib.cures.session import propose_cures
+    from testing_lib.exceptions import TargetConfigError
+    from testing_lib.isolation.validation_progress import IsolationProgress
+
+    try:
+        target = load_target_config(root, python=python)
+    except TargetConfigError as exc:
+        raise usage_error(str(exc)) from exc
+    progress = IsolationProgress()
+    progress.stage("running the phases on a scratch copy")
+    with Status("", console=err) as status, showing_progress(progress, status):
+        return propose_cures(target, phases, only=only, progress=progress.stage)  # type: ignore[arg-type]
+
+
+def _apply(plan: CurePlan) -> int:
+    from testing_lib.codemods import CodemodPlan, apply_plan
+    from testing_lib.target_writes import WriteFailed
+
+    codemod_plan = CodemodPlan(root=plan.root, files=plan.file_plans())
+    try:
+        applied = apply_plan(codemod_plan, codemod=CODEMOD)
+    except WriteFailed as exc:
+        raise write_failed(exc) from exc
+    for relative in applied.applied:
+        _say(f"wrote {relative}", "green")
+    for relative in applied.conflicts:
+        _say(f"left alone: {relative} changed while the cures were proven; run again", "yellow")
+    _say(f"undo with: remediate fix undo {plan.root} {applied.run_id}")
+    return EXIT_NEGATIVE if applied.conflicts else EXIT_OK
+
+
+def cures(
+    target: Annotated[Path, typer.Argument(help="The project whose failures to cure.")],
+    phase: Annotated[
+        list[str] | None,
+        typer.Option("--phase", help="Cure only this phase's failures (repeatable)."),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the proven cures (default: only show them).")
+    ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Try only cures of this kind (repeatable), e.g. async-mode."),
+    ] = None,
+    python: Annotated[
+        str | None,
+        typer.Option("--python", help="Interpreter for the target's tests (default: its config)."),
+    ] = None,
+) -> None:
+    """Prove a cure for each failure group with a mechanical cause; show it, or --apply it."""
+    from cli.fix import refuse_over_unfinished_organize
+    from testing_lib.cures.catalogue import CURE_KINDS
+
+    if not target.is_dir():
+        raise usage_error(f"{target} is not a folder: pass the project's root")
+    unknown = [kind for kind in only or [] if kind not in CURE_KINDS]
+    if unknown:
+        raise usage_error(f"unknown cure {unknown[0]!r}: choose from {', '.join(CURE_KINDS)}")
+    phases = _phases(phase)
+    if apply:
+        refuse_over_unfinished_organize(target)
+    plan = _propose(target.resolve(), phases, list(only or []), python)
+    report = plan.report
+    if not report.groups:
+        _say(f"no failure to cure in {', '.join(phases)}", "bold")
+        raise typer.Exit(EXIT_OK)
+    for index, group in enumerate(report.groups, 1):
+        _show(group, index, diff=not apply)
+    refused = any(group.status == "refused" for group in report.groups)
+    proven = report.proven
+    if not proven:
+        _say("no proven cure to offer", "bold")
+        raise typer.Exit(EXIT_NEGATIVE if refused else EXIT_OK)
+    files = len(plan.changes)
+    if not apply:
+        _say(
+            f"{len(proven)} cure(s) proven, {files} file(s); run again with --apply to write them",
+            "bold",
+        )
+        raise typer.Exit(EXIT_NEGATIVE if refused else EXIT_OK)
+    code = _apply(plan)
+    raise typer.Exit(max(code, EXIT_NEGATIVE if refused else EXIT_OK))
