@@ -28,10 +28,11 @@ from rich.status import Status
 from rich.text import Text
 
 from cli.console import EXIT_NEGATIVE, EXIT_OK, err, out, usage_error, write_failed
+from cli.unfinished_organize import refuse_over_unfinished_organize
 from testing_lib.config.phases import PHASE_ORDER
 
 if TYPE_CHECKING:
-    from testing_lib.cures.models import GroupCure
+    from testing_lib.cures.cure_models import GroupCure
     from testing_lib.cures.session import CurePlan
 
 CODEMOD = "cures"
@@ -122,8 +123,7 @@ def cures(
     ] = None,
 ) -> None:
     """Prove a cure for each failure group with a mechanical cause; show it, or --apply it."""
-    from cli.fix import refuse_over_unfinished_organize
-    from testing_lib.cures.catalogue import CURE_KINDS
+    from testing_lib.cures.kinds import CURE_KINDS
 
     if not target.is_dir():
         raise usage_error(f"{target} is not a folder: pass the project's root")

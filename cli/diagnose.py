@@ -155,7 +155,7 @@ def isolation(
         raise _fail("--apply writes the fixes --fix proposes: pass --fix --apply")
     suite = resolve_suite(target, python)
     if apply:
-        from cli.fix import refuse_over_unfinished_organize
+        from cli.unfinished_organize import refuse_over_unfinished_organize
 
         refuse_over_unfinished_organize(suite.root)
     found = find_tests(suite.root)  # before the lock: nothing is written into a wrong folder

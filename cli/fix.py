@@ -28,6 +28,7 @@ from typer.core import TyperGroup
 
 from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out, write_failed
 from cli.cures import cures
+from cli.unfinished_organize import refuse_over_unfinished_organize
 from testing_lib.target_writes import WriteFailed
 
 
@@ -63,24 +64,6 @@ def _target(target: Path) -> Path:
         err.print(Text(f"error: {target} does not exist: pass a project folder or a file"))
         raise typer.Exit(EXIT_USAGE)
     return target
-
-
-def refuse_over_unfinished_organize(target: Path) -> None:
-    """Exit 2 when an organizer apply of `target` (or a folder above it) never finished."""
-    from testing_lib.organizer.journal import unfinished_apply_message, unfinished_journal
-    from testing_lib.organizer.organizer_errors import OrganizerError
-
-    start = target.resolve()
-    folders = [start, *start.parents] if start.is_dir() else list(start.parents)
-    for folder in folders:
-        try:
-            unfinished = unfinished_journal(folder)
-        except OrganizerError as exc:
-            err.print(Text(f"error: {exc}"), soft_wrap=True)
-            raise typer.Exit(EXIT_USAGE) from exc
-        if unfinished is not None:
-            err.print(Text(f"error: {unfinished_apply_message(folder)}"), soft_wrap=True)
-            raise typer.Exit(EXIT_USAGE)
 
 
 @fix_app.command("http-clients")

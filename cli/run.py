@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import threading
 from contextlib import ExitStack
@@ -331,8 +332,25 @@ def _write_report(outcome: RemediationReport, report: Path) -> None:
     report.write_text(outcome.model_dump_json(indent=2), encoding="utf-8")
 
 
+def _cure_lines(report: RemediationReport, root: Path) -> list[str]:
+    """One line per failure group that has a cure to try, with the command that proves it."""
+    from testing_lib.cures.kinds import has_cure_to_try
+
+    lines = []
+    seen: set[tuple[str, str | None]] = set()
+    for phase in report.phases:
+        for group in phase.triage:
+            if not has_cure_to_try(group.kind) or (group.kind, group.key) in seen:
+                continue
+            seen.add((group.kind, group.key))
+            label = f"{group.title} ({group.key})" if group.key else group.title
+            command = shlex.join(["remediate", "fix", str(root), "--phase", phase.name])
+            lines.append(f"cure to try: {group.count} × {label}: {command}")
+    return lines
+
+
 def _print_outcome(outcome: RemediationReport, root: Path) -> None:
     out.print(_table(outcome))
-    for line in _reasons(outcome):
+    for line in [*_reasons(outcome), *_cure_lines(outcome, root)]:
         out.print(Text(line), soft_wrap=True)
     out.print(Text(f"report: {_saved_path(root, outcome)}"), soft_wrap=True)

@@ -17,7 +17,7 @@ import tomllib
 import libcst as cst
 
 from testing_lib.cures.context import CureContext, Proposal, module_path
-from testing_lib.cures.models import Candidate, Change, FailureGroup, NoCure
+from testing_lib.cures.cure_models import Candidate, Change, FailureGroup, NoCure
 from testing_lib.triage.facts import PytestConfigFile
 
 KIND = "async-mode"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from testing_lib.cures import async_mode, moved_imports, package_markers
 from testing_lib.cures.context import CureContext, Proposal, Proposer
-from testing_lib.cures.models import FailureGroup, NoCure
+from testing_lib.cures.cure_models import FailureGroup, NoCure
 
 CATALOGUE: dict[str, Proposer] = {
     "async_without_plugin": async_mode.propose,
@@ -19,19 +19,6 @@ CATALOGUE: dict[str, Proposer] = {
     "relative_import": package_markers.propose_for_relative,
     "missing_module": moved_imports.propose,
 }
-
-# the catalogue kinds a cure can be (what `--only` names)
-CURE_KINDS: tuple[str, ...] = (
-    async_mode.KIND,
-    async_mode.MARK_KIND,
-    package_markers.KIND,
-    moved_imports.KIND,
-)
-
-
-def has_cure_to_try(kind: str) -> bool:
-    """Whether the catalogue has a cure to try for failures of `kind`."""
-    return kind in CATALOGUE
 
 
 def propose(group: FailureGroup, context: CureContext) -> Proposal:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from testing_lib.cures.models import Candidate, Change, FailureGroup, NoCure
+from testing_lib.cures.cure_models import Candidate, Change, FailureGroup, NoCure
 from testing_lib.cures.workspace import Workspace
 from testing_lib.triage import TargetFacts
 

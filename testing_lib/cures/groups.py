@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from testing_lib.cures.models import FailureGroup
+from testing_lib.cures.cure_models import FailureGroup
 from testing_lib.results import TestSuiteResult
 from testing_lib.triage import TargetFacts
 from testing_lib.triage.advice import Failure

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from testing_lib.cures.context import CureContext, Proposal, module_path
-from testing_lib.cures.models import Candidate, Change, FailureGroup, NoCure
+from testing_lib.cures.cure_models import Candidate, Change, FailureGroup, NoCure
 from testing_lib.organizer.rewrite import FileChanges, ModuleRef, RewriteError, rewrite_source
 from testing_lib.triage.project_modules import dotted, locate
 

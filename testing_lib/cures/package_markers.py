@@ -19,7 +19,7 @@ import sys
 from pathlib import PurePosixPath
 
 from testing_lib.cures.context import CureContext, Proposal, module_path
-from testing_lib.cures.models import Candidate, Change, FailureGroup, NoCure
+from testing_lib.cures.cure_models import Candidate, Change, FailureGroup, NoCure
 
 KIND = "package-markers"
 _MISMATCH = re.compile(

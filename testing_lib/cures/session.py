@@ -21,8 +21,7 @@ from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.cures.catalogue import propose
 from testing_lib.cures.context import CureContext
-from testing_lib.cures.groups import failure_groups
-from testing_lib.cures.models import (
+from testing_lib.cures.cure_models import (
     Candidate,
     Change,
     CureReport,
@@ -31,6 +30,7 @@ from testing_lib.cures.models import (
     NoCure,
     ProofRunModel,
 )
+from testing_lib.cures.groups import failure_groups
 from testing_lib.cures.verdict import harm, judge
 from testing_lib.cures.workspace import Progress, Workspace, workspace
 from testing_lib.results import TestSuiteResult

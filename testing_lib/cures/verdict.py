@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from testing_lib.cures.cure_models import FailureGroup
 from testing_lib.cures.groups import failure_key
-from testing_lib.cures.models import FailureGroup
 from testing_lib.failure_lines import exception_line
 from testing_lib.results import TestStatus, TestSuiteResult
 from testing_lib.triage.rules import RULES_BY_KIND

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
-from testing_lib.cures.models import Change
+from testing_lib.cures.cure_models import Change
 from testing_lib.environment import test_environment_values
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import run_pytest

@@ -1,0 +1,19 @@
+"""The kinds of failure the catalogue has a cure to try for, and the cures' own kinds: names
+only, so a command can point at `remediate fix` without loading the cures (libcst)."""
+
+from __future__ import annotations
+
+# failure kinds (the triage's) -> the cure kinds that may answer them
+CURES_FOR: dict[str, tuple[str, ...]] = {
+    "async_without_plugin": ("async-mode", "async-mark"),
+    "basename_clash": ("package-markers",),
+    "relative_import": ("package-markers",),
+    "missing_module": ("moved-import",),
+}
+
+CURE_KINDS: tuple[str, ...] = tuple(dict.fromkeys(k for kinds in CURES_FOR.values() for k in kinds))
+
+
+def has_cure_to_try(failure_kind: str) -> bool:
+    """Whether the catalogue has a cure to try for failures of `failure_kind`."""
+    return failure_kind in CURES_FOR

@@ -1,0 +1,137 @@
+"""Generated sick suites, one per kind of cure, each with passing tests beside the sick ones.
+
+Each shape writes a small project under a folder and says which failure group it has and
+which test ids must run once it is cured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PYPROJECT = """\
+[project]
+name = "{name}"
+version = "0"
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+asyncio_default_fixture_loop_scope = "function"
+{extra}"""
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    cure: str  # the catalogue kind expected to cure it
+    files: dict[str, str]
+    cured_tests: tuple[str, ...]  # test ids that must pass once cured
+    pyproject_extra: str = ""
+
+    def write(self, folder: Path) -> Path:
+        root = folder / self.name
+        root.mkdir(parents=True)
+        (root / "pyproject.toml").write_text(
+            PYPROJECT.format(name=self.name, extra=self.pyproject_extra), encoding="utf-8"
+        )
+        for relative, text in self.files.items():
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+
+PASSING = "def test_still_passes():\n    assert 1 + 1 == 2\n"
+
+ASYNC_DEFAULT_STRICT = Shape(
+    name="async_default_strict",
+    cure="async-mode",
+    files={
+        "tests/__init__.py": "",
+        "tests/unit/test_async.py": (
+            "import asyncio\n\n\nasync def test_awaits():\n    await asyncio.sleep(0)\n"
+        ),
+        "tests/unit/test_plain.py": PASSING,
+    },
+    cured_tests=("tests/unit/test_async.py::test_awaits",),
+)
+
+ASYNC_STRICT_ON_PURPOSE = Shape(
+    name="async_strict_on_purpose",
+    cure="async-mark",
+    files={
+        "tests/__init__.py": "",
+        "tests/unit/test_async.py": (
+            '"""Async tests."""\n\nimport asyncio\n\n\n'
+            "async def test_awaits():\n    await asyncio.sleep(0)\n"
+        ),
+        "tests/unit/test_plain.py": PASSING,
+    },
+    cured_tests=("tests/unit/test_async.py::test_awaits",),
+    pyproject_extra='asyncio_mode = "strict"\n',
+)
+
+BASENAME_CLASH = Shape(
+    name="basename_clash",
+    cure="package-markers",
+    files={
+        "tests/__init__.py": "",
+        "tests/unit/test_money.py": "def test_unit_money():\n    assert round(1.005, 2) <= 1.01\n",
+        "tests/integration/api/test_money.py": "def test_api_money():\n    assert 2 > 1\n",
+        "tests/unit/test_plain.py": PASSING,
+    },
+    cured_tests=("tests/integration/api/test_money.py::test_api_money",),
+)
+
+MOVED_MODULE = Shape(
+    name="moved_module",
+    cure="moved-import",
+    files={
+        "tests/__init__.py": "",
+        "tests/utils/__init__.py": "",
+        "tests/utils/money.py": "def cents(x):\n    return round(x * 100)\n",
+        "tests/unit/test_prices.py": (
+            "from tests.helpers.money import cents  # moved to tests/utils/money.py\n\n\n"
+            "def test_cents():\n    assert cents(1.5) == 150\n"
+        ),
+        "tests/unit/test_plain.py": PASSING,
+    },
+    cured_tests=("tests/unit/test_prices.py::test_cents",),
+)
+
+RELATIVE_IMPORT = Shape(
+    name="relative_import",
+    cure="package-markers",
+    files={
+        "tests/unit/helpers.py": "VALUE = 1\n",
+        "tests/unit/test_relative.py": (
+            "from .helpers import VALUE\n\n\ndef test_value():\n    assert VALUE == 1\n"
+        ),
+        "tests/other/test_plain.py": PASSING,
+    },
+    cured_tests=("tests/unit/test_relative.py::test_value",),
+)
+
+# The obvious cure (packages) breaks a passing test: test_sibling imports `helpers` from
+# its own folder, which is on sys.path only while that folder is no package.
+CLASH_WITH_SIBLING_IMPORT = Shape(
+    name="clash_with_sibling_import",
+    cure="package-markers",
+    files={
+        "tests/unit/test_money.py": "def test_unit_money():\n    assert True\n",
+        "tests/unit/helpers.py": "VALUE = 1\n",
+        "tests/unit/test_sibling.py": (
+            "import helpers\n\n\ndef test_sibling_helper():\n    assert helpers.VALUE == 1\n"
+        ),
+        "tests/api/test_money.py": "def test_api_money():\n    assert True\n",
+    },
+    cured_tests=(),
+)
+
+CURABLE = (
+    ASYNC_DEFAULT_STRICT,
+    ASYNC_STRICT_ON_PURPOSE,
+    BASENAME_CLASH,
+    MOVED_MODULE,
+    RELATIVE_IMPORT,
+)
