@@ -340,7 +340,7 @@ def _cure_lines(report: RemediationReport, root: Path) -> list[str]:
     seen: set[tuple[str, str | None]] = set()
     for phase in report.phases:
         for group in phase.triage:
-            if not has_cure_to_try(group.kind) or (group.kind, group.key) in seen:
+            if not has_cure_to_try(group.kind, group.key) or (group.kind, group.key) in seen:
                 continue
             seen.add((group.kind, group.key))
             label = f"{group.title} ({group.key})" if group.key else group.title

@@ -9,7 +9,13 @@ read; a name that no longer exists).
 
 from __future__ import annotations
 
-from testing_lib.cures import async_mode, moved_imports, package_markers
+from testing_lib.cures import (
+    async_mode,
+    fixture_visibility,
+    http_client_app,
+    moved_imports,
+    package_markers,
+)
 from testing_lib.cures.context import CureContext, Proposal, Proposer
 from testing_lib.cures.cure_models import FailureGroup, NoCure
 
@@ -18,6 +24,8 @@ CATALOGUE: dict[str, Proposer] = {
     "basename_clash": package_markers.propose_for_clash,
     "relative_import": package_markers.propose_for_relative,
     "missing_module": moved_imports.propose,
+    "missing_fixture": fixture_visibility.propose,
+    "type_error": http_client_app.propose,
 }
 
 

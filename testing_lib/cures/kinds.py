@@ -9,11 +9,15 @@ CURES_FOR: dict[str, tuple[str, ...]] = {
     "basename_clash": ("package-markers",),
     "relative_import": ("package-markers",),
     "missing_module": ("moved-import",),
+    "missing_fixture": ("fixture-import",),
+    "type_error": ("http-client-transport",),  # httpx clients built with `app=`
 }
 
 CURE_KINDS: tuple[str, ...] = tuple(dict.fromkeys(k for kinds in CURES_FOR.values() for k in kinds))
 
 
-def has_cure_to_try(failure_kind: str) -> bool:
-    """Whether the catalogue has a cure to try for failures of `failure_kind`."""
+def has_cure_to_try(failure_kind: str, key: str | None = None) -> bool:
+    """Whether the catalogue has a cure to try for failures of `failure_kind` (and `key`)."""
+    if failure_kind == "type_error":
+        return (key or "").endswith("Client.__init__")
     return failure_kind in CURES_FOR

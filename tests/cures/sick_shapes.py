@@ -112,6 +112,44 @@ RELATIVE_IMPORT = Shape(
     cured_tests=("tests/unit/test_relative.py::test_value",),
 )
 
+FIXTURE_ELSEWHERE = Shape(
+    name="fixture_elsewhere",
+    cure="fixture-import",
+    files={
+        "tests/__init__.py": "",
+        "tests/fixtures/__init__.py": "",
+        "tests/fixtures/db.py": (
+            'import pytest\n\n\n@pytest.fixture\ndef test_db_manager():\n    return {"rows": []}\n'
+        ),
+        "tests/unit/test_repo.py": (
+            '"""Uses a fixture whose conftest a reorganization left behind."""\n\n\n'
+            'def test_starts_empty(test_db_manager):\n    assert test_db_manager["rows"] == []\n'
+        ),
+        "tests/unit/test_plain.py": PASSING,
+    },
+    cured_tests=("tests/unit/test_repo.py::test_starts_empty",),
+)
+
+HTTPX_APP_CLIENT = Shape(
+    name="httpx_app_client",
+    cure="http-client-transport",
+    files={
+        "app.py": (
+            "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+            '@app.get("/health")\ndef health():\n    return {"ok": True}\n'
+        ),
+        "tests/__init__.py": "",
+        "tests/test_api.py": (
+            "import httpx\n\nfrom app import app\n\n\nasync def test_health():\n"
+            '    async with httpx.AsyncClient(app=app, base_url="http://test") as client:\n'
+            '        assert (await client.get("/health")).json() == {"ok": True}\n'
+        ),
+        "tests/test_plain.py": PASSING,
+    },
+    cured_tests=("tests/test_api.py::test_health",),
+    pyproject_extra='asyncio_mode = "auto"\n',
+)
+
 # The obvious cure (packages) breaks a passing test: test_sibling imports `helpers` from
 # its own folder, which is on sys.path only while that folder is no package.
 CLASH_WITH_SIBLING_IMPORT = Shape(
