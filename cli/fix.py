@@ -19,9 +19,8 @@ that finishes it), 2 bad usage (or an unfinished organizer apply).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 from rich.text import Text
 from typer.core import TyperGroup
@@ -36,9 +35,7 @@ class _CuresByDefault(TyperGroup):
     """`remediate fix TARGET ...` is `remediate fix cures TARGET ...`: a first argument that
     names no subcommand is the target."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:  # typer vendors click
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["cures", *args]
         return super().resolve_command(ctx, args)

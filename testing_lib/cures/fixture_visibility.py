@@ -86,8 +86,8 @@ def propose(group: FailureGroup, context: CureContext) -> Proposal:
     for module in context.facts.modules:
         if not module.endswith(".py"):
             continue
-        text = context.text(module)
-        function = defines_fixture(text, name) if text and name in text else None
+        found = context.text(module)
+        function = defines_fixture(found, name) if found and name in found else None
         if function is not None:
             definers.append((module, function))
     if not definers:
@@ -107,14 +107,14 @@ def propose(group: FailureGroup, context: CureContext) -> Proposal:
     dotted = importable_name(definer)
     changes: dict[str, Change] = {}
     for node in group.tests:
-        module = module_path(context, node)
-        if module is None or module in changes or module == definer:
+        user = module_path(context, node)
+        if user is None or user in changes or user == definer:
             continue
-        text = context.text(module)
-        if text is None:
+        source = context.text(user)
+        if source is None:
             return None
         try:
-            changes[module] = context.edit(module, with_import(text, dotted, name))
+            changes[user] = context.edit(user, with_import(source, dotted, name))
         except SyntaxError:
             return None
     if not changes:
