@@ -1,4 +1,4 @@
-# Sickness: async tests, and no async plugin is registered.
+# Sickness: unmarked async tests, and pytest-asyncio runs in strict mode (its default).
 from app.pricing import price_with_tax
 
 

@@ -1,0 +1,8 @@
+# Half of a basename clash: tests/unit/test_money.py has the same file name (see there).
+from fastapi.testclient import TestClient
+
+from app.main import app
+
+
+def test_price_route_returns_cents():
+    assert TestClient(app).get("/price/250").json() == {"cents": 300}
