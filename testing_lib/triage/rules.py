@@ -128,7 +128,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         kind="async_without_plugin",
-        title="async test without an async plugin",
+        title="async test no plugin ran",
         patterns=_compile(
             r"async def functions are not natively supported",
             r"You need to install a suitable plugin for your async framework",

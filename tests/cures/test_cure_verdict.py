@@ -89,7 +89,7 @@ def test_lost_tests_and_new_collection_errors_are_harm() -> None:
 def test_failing_tests_of_the_group_must_run_without_their_cause() -> None:
     group = FailureGroup(
         kind="async_without_plugin",
-        title="async test without an async plugin",
+        title="async test no plugin ran",
         key=None,
         remediation="",
         members={"t.py::test_a": "failed"},

@@ -62,7 +62,7 @@ def test_the_printed_failure_groups_fit_the_target(tmp_path: Path) -> None:
     groups = [line.strip() for line in run.stdout.splitlines() if " × " in line]
     version = importlib.metadata.version("pytest-asyncio")
     assert (
-        "1 × async test without an async plugin — "
+        "1 × async test no plugin ran — "
         f"pytest-asyncio {version} is installed in {sys.executable} but runs in strict mode, "
         "its default, which leaves unmarked `async def` tests unrun: set "
         '`asyncio_mode = "auto"` in pyproject.toml [tool.pytest.ini_options], or mark the '

@@ -121,5 +121,5 @@ def test_every_failure_lands_in_the_group_of_its_own_kind(
         rule, key = classify(failure.error_message, failure.error_traceback)
         assert failure.test_name in groups[(rule.kind, key)].examples
     lines = render_lines(triage(generated_run), limit=1)
-    assert lines[0].startswith("2 × async test without an async plugin — no async plugin ran")
+    assert lines[0].startswith("2 × async test no plugin ran — no async plugin ran")
     assert lines[-1] == "… and 9 more failure(s) in 8 other group(s)"
