@@ -67,27 +67,12 @@ def asked_for(source: str, missing: str) -> list[str]:
     return sorted(wanted, key=lambda name: (-name.count("."), name))
 
 
-def moved_to(modules: tuple[str, ...], asked: list[str]) -> tuple[str, tuple[str, ...]] | None:
-    """(the name asked for, the project's modules that end with the longest part of it
-    that some module ends with): `a.b.c` is found at `x/b/c.py`, else at `y/c.py`."""
-    for name in asked:
-        parts = tuple(name.split("."))
-        for start in range(1 if len(parts) > 1 else 0, len(parts)):
-            ending = parts[start:]
-            found = tuple(path for path in modules if dotted(path)[-len(ending) :] == ending)
-            if found:
-                return name, found
-    return None
-
-
 def propose(group: FailureGroup, context: CureContext) -> Proposal:
     """Re-pointed imports for a `missing_module` group whose module moved in the project."""
     missing = group.key
     if not missing:
         return None
     modules = context.facts.modules
-    if locate(modules, missing, []) is None:
-        return None  # not the project's module: a package to install (the advice says)
     changes: dict[str, Change] = {}
     moves: set[tuple[str, str]] = set()
     for node in group.members:
@@ -101,10 +86,10 @@ def propose(group: FailureGroup, context: CureContext) -> Proposal:
             asked = asked_for(text, missing)
         except SyntaxError:
             return None
-        found = moved_to(modules, asked)
-        if found is None:
-            return None
-        name, paths = found
+        location = locate(modules, missing, asked)
+        if location is None or location.how != "moved":
+            return None  # a package to install, or a module that is gone: the advice says
+        name, paths = location.name, location.paths
         if len(paths) != 1:
             return NoCure(
                 f"`{name}` moved, but {len(paths)} modules of the project could be it "

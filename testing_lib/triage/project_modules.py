@@ -132,8 +132,10 @@ def locate(modules: tuple[str, ...], missing: str, imported: list[str]) -> Locat
 
     Tried in order: the module is where its name says (so it is not importable from the
     run); the longest name an import statement asked for (`imported`), by its dotted
-    ending, then spelled within folder names; `missing` by its dotted ending, then (when its
-    package is the project's) by shorter endings, down to its own name.
+    ending, then spelled within folder names; when `missing`'s package is the project's,
+    the names asked for by their endings below `missing` (`a.b.c` moved to `x/c.py`); then
+    `missing` by its dotted ending, then (its package the project's) by shorter endings,
+    down to its own name.
     """
     wanted = tuple(missing.split("."))
     exact = _at_its_name(modules, wanted)
@@ -146,6 +148,13 @@ def locate(modules: tuple[str, ...], missing: str, imported: list[str]) -> Locat
             if found:
                 return Location("moved", name, tuple(found))
     own_package = len(wanted) > 1 and is_own_package(modules, wanted[0])
+    if own_package:  # the module itself moved to another package: `a.b.c` now at `x/c.py`
+        for name in imported:
+            longer = tuple(name.split("."))
+            for start in range(len(wanted), len(longer)):
+                found = _ending_with(modules, longer[start:])
+                if found:
+                    return Location("moved", name, tuple(found))
     for start in range(len(wanted) if own_package else 1):
         found = _ending_with(modules, wanted[start:])
         if found:

@@ -7,9 +7,10 @@ import pytest
 from testing_lib.cures import catalogue
 from testing_lib.cures.async_mode import _with_key, marked_source
 from testing_lib.cures.kinds import CURES_FOR
-from testing_lib.cures.moved_imports import asked_for, import_changes, importable_name, moved_to
+from testing_lib.cures.moved_imports import asked_for, import_changes, importable_name
 from testing_lib.organizer.rewrite import rewrite_source
 from testing_lib.triage.facts import PytestConfigFile
+from testing_lib.triage.project_modules import Location, locate
 
 
 def test_every_failure_kind_with_a_cure_has_its_proposer() -> None:
@@ -66,12 +67,20 @@ def test_the_mark_joins_an_existing_pytestmark_or_comes_after_the_imports() -> N
 
 def test_a_moved_module_is_found_by_the_longest_ending_of_what_the_import_asked_for() -> None:
     source = "from tests.helpers.money import cents\nimport os\n"
-    modules = ("tests/utils/money.py", "tests/rel/helpers.py", "tests/__init__.py")
+    modules = (
+        "tests/",
+        "tests/utils/",
+        "tests/utils/money.py",
+        "tests/rel/",
+        "tests/rel/helpers.py",
+    )
 
     asked = asked_for(source, "tests.helpers")
 
     assert asked == ["tests.helpers.money.cents", "tests.helpers.money"]
-    assert moved_to(modules, asked) == ("tests.helpers.money", ("tests/utils/money.py",))
+    assert locate(modules, "tests.helpers", asked) == Location(
+        "moved", "tests.helpers.money", ("tests/utils/money.py",)
+    )
     assert importable_name("src/pkg/mod.py") == "pkg.mod"
     assert importable_name("tests/utils/__init__.py") == "tests.utils"
 
