@@ -21,6 +21,7 @@ import errno
 import logging
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -35,13 +36,16 @@ __all__ = [
     "WriteCommand",
     "WriteFailed",
     "advice",
+    "create_bytes",
     "describe",
     "fsync_dir",
     "put_back",
+    "remove_created",
     "remove_temporaries",
     "replace_bytes",
     "rolled_back_on_failure",
     "undo_put_back",
+    "undo_remove",
     "write_new",
 ]
 
@@ -215,6 +219,73 @@ def replace_bytes(path: Path, data: bytes) -> None:
             Path(temporary).unlink(missing_ok=True)
             raise
     fsync_dir(real.parent)
+
+
+def create_bytes(path: Path, data: bytes) -> None:
+    """Create a file that must not exist, atomically: it is absent or holds all of `data`.
+
+    The bytes go to a temporary file next to it (with the mode a new file gets), are
+    fsynced, and the temporary file is hard-linked as `path`, which never replaces anything:
+    FileExistsError when `path` exists (a dangling symbolic link too). Where hard links
+    cannot be made, the file is written in place, still never replacing one.
+    """
+    with _naming(path):
+        fd, temporary = _temporary_beside(path)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            try:
+                os.link(temporary, path)
+            except OSError as exc:
+                if exc.errno not in _NO_LINK:
+                    raise
+                write_new(path, data)
+        finally:
+            temporary.unlink(missing_ok=True)
+    fsync_dir(path.parent)
+
+
+def _temporary_beside(path: Path) -> tuple[int, Path]:
+    """A new temporary file named as `remove_temporaries` finds it, open for writing."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary  # the umask applies
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path))
+
+
+def remove_created(path: Path, *, keep: Path | None = None) -> None:
+    """Remove a file a run created (a symbolic link there is removed, not followed).
+
+    The file stays reachable as `keep` when given (a hard link, so that this costs no
+    space); `undo_remove` reverses the step, wherever it stopped.
+    """
+    with _naming(path):
+        if keep is not None:
+            keep.unlink(missing_ok=True)  # what a killed run may have left
+            _link_or_copy(path, keep)
+        try:
+            path.unlink()
+        except BaseException:
+            if keep is not None:
+                keep.unlink(missing_ok=True)
+            raise
+    fsync_dir(path.parent)
+
+
+def undo_remove(path: Path, kept: Path) -> None:
+    """Reverse `remove_created(path, keep=kept)`, wherever it stopped: the kept file goes
+    back to `path` (never over a file that is there now)."""
+    if not kept.exists():
+        return  # it stopped before keeping anything: nothing changed
+    if not os.path.lexists(path):
+        _link_or_copy(kept, path)
+    kept.unlink()
 
 
 def remove_temporaries(path: Path) -> None:

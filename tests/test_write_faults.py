@@ -13,18 +13,26 @@ from __future__ import annotations
 import errno
 import itertools
 import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cli.diagnose import resolve_suite
-from testing_lib.codemods import CodemodPlan, FilePlan
+from testing_lib.codemods import CodemodPlan, FilePlan, apply_plan, plan_http_clients, undo_run
 from testing_lib.isolation.fix_models import FixReport, PairFix
 from testing_lib.isolation.fix_review import save_reviewed
 from testing_lib.isolation.order_models import IsolationReport
-from testing_lib.target_writes import RunFolder, WriteCommand, describe, rolled_back_on_failure
+from testing_lib.target_writes import (
+    RunFolder,
+    WriteCommand,
+    WriteFailed,
+    describe,
+    rolled_back_on_failure,
+)
 from tests.faults import (
     FailingWrites,
     cache_codemod_plans,
@@ -175,6 +183,98 @@ def test_when_a_codemod_rollback_fails_too_fix_undo_finishes_it(
         capsys.readouterr()
         assert differences(original, snapshot(suite, skip=[".remediation"])) == [], (k, line)
     assert stuck > 3
+
+
+def failure_of(call: Callable[[], object]) -> WriteFailed | None:
+    """The `WriteFailed` that `call` raised (None when it went through)."""
+    try:
+        call()
+    except WriteFailed as exc:
+        return exc
+    return None
+
+
+def mixed_plan(root: Path) -> CodemodPlan:
+    """The codemod's two rewrites, each after a file to create (an empty one, then not)."""
+    first, second = sorted(plan_http_clients(root).changes, key=lambda change: change.relative)
+    package = FilePlan(root / "tests/__init__.py", "tests/__init__.py", b"", b"", created=True)
+    conftest = FilePlan(
+        root / "tests/api/conftest.py", "tests/api/conftest.py", b"", b"X = 1\n", created=True
+    )
+    return CodemodPlan(root=root, files=[package, first, conftest, second])
+
+
+def test_a_write_failing_at_any_step_of_an_apply_that_creates_files_changes_nothing(
+    suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = mixed_plan(suite)
+    original = snapshot(suite)
+    failed: list[str] = []
+
+    for k in itertools.count(1):
+        with monkeypatch.context() as patch:
+            faults = FailingWrites(suite, [k]).install(patch)
+            failure = failure_of(lambda: apply_plan(plan, codemod="cures"))
+        if failure is None:
+            break
+        assert failure.whole, (k, failure.line)
+        assert differences(original, snapshot(suite)) == [], (k, faults.failed)
+        failed += faults.failed
+
+    assert not faults.reached(k)
+    assert (suite / "tests/__init__.py").read_bytes() == b""
+    assert (suite / "tests/api/conftest.py").read_bytes() == b"X = 1\n"
+    kinds = " ".join(failed)
+    assert "fsync tests/.__init__.py." in kinds  # a new file's bytes
+    assert "link tests/api/.conftest.py." in kinds  # a new file put in place
+    assert "unlink tests/api/.conftest.py." in kinds  # its temporary name removed
+    assert "replace tests/.test_old.py." in kinds  # a rewrite
+
+
+def test_when_the_rollback_of_an_apply_that_creates_files_fails_too_undo_finishes_it(
+    suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = mixed_plan(suite)
+    original = snapshot(suite)
+    stuck = 0
+
+    for k in itertools.count(1):
+        with monkeypatch.context() as patch:  # the k-th write fails, and every one after it
+            faults = FailingWrites(suite, range(k, k + MANY)).install(patch)
+            failure = failure_of(lambda: apply_plan(plan, codemod="cures"))
+        if failure is None:
+            break
+        if not failure.whole:
+            stuck += 1
+            assert "remediate fix undo" in failure.line
+            undo_run(suite, run_id_in(failure.line))
+        # a folder the rollback could not remove stays empty, as the engine logs
+        assert differences(original, snapshot(suite, skip=[".remediation"])) == [], (k, failure)
+        shutil.rmtree(suite / ".remediation", ignore_errors=True)  # each k: the same tree
+
+    assert not faults.reached(k)
+    assert stuck > 3
+
+
+def test_a_write_failing_at_any_step_of_an_undo_puts_back_the_files_it_removed(
+    suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = snapshot(suite)
+    apply_plan(mixed_plan(suite), codemod="cures")
+    applied = snapshot(suite)
+
+    for k in itertools.count(1):
+        with monkeypatch.context() as patch:
+            faults = FailingWrites(suite, [k]).install(patch)
+            failure = failure_of(lambda: undo_run(suite))
+        if failure is None:  # the calls left clean up once the undo is recorded: best effort
+            assert all(f.endswith(".codemod") for f in faults.failed), faults.failed
+            break
+        assert failure.whole, (k, failure.line)
+        assert differences(applied, snapshot(suite)) == [], (k, faults.failed)
+
+    assert k > 10
+    assert differences(original, snapshot(suite, skip=[".remediation"])) == []
 
 
 def test_a_write_failing_at_any_step_of_isolation_fix_apply_changes_nothing(

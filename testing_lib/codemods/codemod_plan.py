@@ -26,23 +26,35 @@ MARKER = b"httpx"
 
 @dataclass(frozen=True)
 class FilePlan:
+    """One file's change: a rewrite of an existing file (`before` is its bytes) or, when
+    `created`, a new file (`before` is empty; the file must not exist when applied)."""
+
     path: Path  # absolute
     relative: str  # to the target root, for display and the journal
     before: bytes
     after: bytes
     rewrites: tuple[Rewrite, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    created: bool = False
+
+    def __post_init__(self) -> None:
+        if self.created and self.before:
+            raise ValueError(f"{self.relative}: a created file has no bytes before (before=b'')")
 
     @property
     def changed(self) -> bool:
-        return self.before != self.after
+        """True when applying it writes something; a new empty file (`__init__.py`) too."""
+        return self.created or self.before != self.after
 
     def diff(self) -> str:
+        """A unified diff; a created file's is from /dev/null, as git shows it."""
         before = self.before.decode("utf-8", errors="replace").splitlines(keepends=True)
         after = self.after.decode("utf-8", errors="replace").splitlines(keepends=True)
-        return "".join(
-            difflib.unified_diff(before, after, f"a/{self.relative}", f"b/{self.relative}")
-        )
+        old = "/dev/null" if self.created else f"a/{self.relative}"
+        new = f"b/{self.relative}"
+        if self.created and not after:  # nothing to show but the file's arrival
+            return f"--- {old}\n+++ {new}\n"
+        return "".join(difflib.unified_diff(before, after, old, new))
 
 
 @dataclass(frozen=True)

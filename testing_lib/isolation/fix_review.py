@@ -32,6 +32,7 @@ class ReviewedFile(BaseModel):
     relative: str
     before: str  # base64 of the bytes
     after: str
+    created: bool = False  # a new file (before is empty)
 
     @classmethod
     def of(cls, change: FilePlan) -> ReviewedFile:
@@ -40,6 +41,7 @@ class ReviewedFile(BaseModel):
             relative=change.relative,
             before=encode(change.before).decode("ascii"),
             after=encode(change.after).decode("ascii"),
+            created=change.created,
         )
 
     def file_plan(self, root: Path) -> FilePlan:
@@ -48,6 +50,7 @@ class ReviewedFile(BaseModel):
             relative=self.relative,
             before=base64.b64decode(self.before),
             after=base64.b64decode(self.after),
+            created=self.created,
         )
 
 

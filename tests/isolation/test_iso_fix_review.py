@@ -58,3 +58,19 @@ def test_a_damaged_file_is_ignored(tmp_path: Path) -> None:
     reviewed_path(tmp_path).write_text("{not json")
 
     assert load_reviewed(tmp_path, OPTIONS) is None
+
+
+def test_a_reviewed_new_file_comes_back_as_a_file_to_create(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    init = tmp_path / "tests" / "__init__.py"
+    plan = CodemodPlan(
+        root=tmp_path,
+        files=[FilePlan(init, "tests/__init__.py", b"", b"", created=True)],
+    )
+    report = IsolationReport(root=str(tmp_path), python="python3", seed=1, isolation_score=90.0)
+    save_reviewed(tmp_path, OPTIONS, report, FixReport(root=str(tmp_path)), plan)
+
+    reviewed = load_reviewed(tmp_path, dict(OPTIONS))
+
+    assert reviewed is not None
+    assert reviewed.plan(tmp_path).files == plan.files
