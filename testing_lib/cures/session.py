@@ -10,7 +10,6 @@ the kept cures together and compared with the first runs (`verdict.harm`).
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -51,27 +50,17 @@ class CurePlan:
     def file_plans(self) -> list[FilePlan]:
         """The proven cures as one `FilePlan` per file (cures of one file build on each
         other: the file's bytes in the target, then all of them)."""
-        return [
-            FilePlan(
-                path=self.root / c.relative,
-                relative=c.relative,
-                before=c.before,
-                after=c.after,
-                created=c.created,
-            )
-            for c in self.changes.values()
-        ]
+        return [file_plan(self.root, change) for change in self.changes.values()]
 
 
-def change_diff(change: Change) -> str:
-    """A unified diff of one change; a created file from /dev/null, as git shows it."""
-    before = change.before.decode("utf-8", errors="replace").splitlines(keepends=True)
-    after = change.after.decode("utf-8", errors="replace").splitlines(keepends=True)
-    source = "/dev/null" if change.created else f"a/{change.relative}"
-    diff = "".join(difflib.unified_diff(before, after, source, f"b/{change.relative}"))
-    if change.created and not after:
-        return f"--- /dev/null\n+++ b/{change.relative}\n(new empty file)\n"
-    return diff
+def file_plan(root: Path, change: Change) -> FilePlan:
+    return FilePlan(
+        path=root / change.relative,
+        relative=change.relative,
+        before=change.before,
+        after=change.after,
+        created=change.created,
+    )
 
 
 def _prove(
@@ -87,7 +76,7 @@ def _prove(
         cure=candidate.kind,
         summary=candidate.summary,
         safe=candidate.safe,
-        diff="".join(change_diff(change) for change in candidate.changes),
+        diff="".join(file_plan(ws.origin, change).diff() for change in candidate.changes),
         files=[change.relative for change in candidate.changes],
     )
     concerned = [phase for phase in phases if phase in group.phases]
