@@ -1,4 +1,4 @@
-# Half of a basename clash: tests/unit/test_money.py has the same file name (see there).
+# Half of a basename clash: tests/integration/database/test_money.py has the same file name.
 from fastapi.testclient import TestClient
 
 from app.main import app

@@ -1,6 +1,6 @@
 # Sickness: a test module named like tests/integration/api/test_money.py, and neither folder
-# is a package: run together, pytest imports both as `test_money` and fails the second it
-# collects (this one, in the whole suite) with "import file mismatch" (a collection error).
+# is a package: run together (core_infrastructure, final_validation), pytest imports both as
+# `test_money` and fails the second it collects (this one) with "import file mismatch".
 from tests.utils.money import cents
 
 
