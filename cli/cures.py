@@ -62,6 +62,24 @@ def _show(group: GroupCure, index: int, diff: bool) -> None:
         out.print(group.diff, markup=False, highlight=False, end="", soft_wrap=True)
 
 
+def _phase_table(plan: CurePlan) -> None:
+    from rich.table import Table
+
+    table = Table(title="each phase before → with the proven cures (scratch copy)")
+    for column in ("phase", "ran", "passed", "failed", "errors", "not collected"):
+        table.add_column(column, justify="left" if column == "phase" else "right")
+    for change in plan.report.phase_changes:
+        before, after = change.before, change.after
+        table.add_row(
+            change.phase,
+            *(
+                f"{getattr(before, name)} → {getattr(after, name)}"
+                for name in ("ran", "passed", "failed", "errors", "not_collected")
+            ),
+        )
+    out.print(table)
+
+
 def _phases(phase: list[str] | None) -> list[str]:
     chosen = phase or list(PHASE_ORDER)
     unknown = [name for name in chosen if name not in PHASE_ORDER]
@@ -145,6 +163,7 @@ def cures(
     if not proven:
         _say("no proven cure to offer", "bold")
         raise typer.Exit(EXIT_NEGATIVE if refused else EXIT_OK)
+    _phase_table(plan)
     files = len(plan.changes)
     if not apply:
         _say(

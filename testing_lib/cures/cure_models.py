@@ -104,12 +104,37 @@ class GroupCure(BaseModel):
         return self.status == "proven"
 
 
+class PhaseCounts(BaseModel):
+    """What one run of a phase's selection did."""
+
+    ran: int = 0  # tests that ran (passed, failed, errors, skipped)
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    not_collected: int = 0  # modules that failed to collect
+
+    def text(self) -> str:
+        return (
+            f"{self.ran} ran: {self.passed} passed, {self.failed} failed, {self.errors} errors; "
+            f"{self.not_collected} module(s) not collected"
+        )
+
+
+class PhaseChange(BaseModel):
+    """A phase's run before the cures and with all the proven ones, on the scratch copy."""
+
+    phase: str
+    before: PhaseCounts
+    after: PhaseCounts
+
+
 class CureReport(BaseModel):
     """Every failure group of the phases run, with its cure (proven or refused) or none."""
 
     root: str
     phases: list[str]
     groups: list[GroupCure] = Field(default_factory=list)
+    phase_changes: list[PhaseChange] = Field(default_factory=list)  # with every proven cure
 
     @property
     def proven(self) -> list[GroupCure]:

@@ -27,6 +27,8 @@ from testing_lib.cures.cure_models import (
     FailureGroup,
     GroupCure,
     NoCure,
+    PhaseChange,
+    PhaseCounts,
     ProofRunModel,
 )
 from testing_lib.cures.groups import failure_groups
@@ -46,6 +48,8 @@ class CurePlan:
     report: CureReport
     changes: dict[str, Change] = field(default_factory=dict)  # relative -> from the target
     by_group: dict[int, tuple[Change, ...]] = field(default_factory=dict)  # report index
+    first: dict[str, TestSuiteResult] = field(default_factory=dict)  # each phase, before
+    last: dict[str, TestSuiteResult] = field(default_factory=dict)  # with the kept cures
 
     def file_plans(self) -> list[FilePlan]:
         """The proven cures as one `FilePlan` per file (cures of one file build on each
@@ -126,6 +130,7 @@ def propose_cures(
     plan = CurePlan(root=target.root, report=report)
     with workspace(target, progress) as ws:
         first: dict[str, TestSuiteResult] = {phase: ws.run(phase) for phase in phases}
+        plan.first = first
         context = CureContext(workspace=ws, facts=facts)
         for group in failure_groups(first, facts):
             proposal = propose(group, context)
@@ -146,6 +151,16 @@ def propose_cures(
         if plan.by_group:
             _check_together(ws, phases, first, plan)
     return plan
+
+
+def counts(suite: TestSuiteResult) -> PhaseCounts:
+    return PhaseCounts(
+        ran=len(suite.results),
+        passed=suite.passed_tests,
+        failed=suite.failed_tests,
+        errors=suite.error_tests,
+        not_collected=len(suite.collection_errors),
+    )
 
 
 def _no_cure(group: FailureGroup, reason: str) -> GroupCure:
@@ -170,7 +185,11 @@ def _check_together(
     them all (which one caused it is not known without more runs)."""
     problems = []
     for phase in phases:
-        problems += [f"{phase}: {problem}" for problem in harm(first[phase], ws.run(phase))]
+        plan.last[phase] = ws.run(phase)
+        problems += [f"{phase}: {problem}" for problem in harm(first[phase], plan.last[phase])]
+        plan.report.phase_changes.append(
+            PhaseChange(phase=phase, before=counts(first[phase]), after=counts(plan.last[phase]))
+        )
     if not problems:
         return
     for index in plan.by_group:
