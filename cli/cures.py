@@ -58,6 +58,11 @@ def _show(group: GroupCure, index: int, diff: bool) -> None:
             _say(f"     {run.command}")
     if group.reason:
         _say(f"   refused: {group.reason}", "yellow")
+    if group.held:
+        _say(
+            f"   unsafe (it changes what runs): written only when asked for, --only {group.cure}",
+            "yellow",
+        )
     if diff and group.diff:
         out.print(group.diff, markup=False, highlight=False, end="", soft_wrap=True)
 
@@ -160,8 +165,12 @@ def cures(
         _show(group, index, diff=not apply)
     refused = any(group.status == "refused" for group in report.groups)
     proven = report.proven
+    held = [group.cure for group in report.groups if group.held]
+    if held:
+        named = " ".join(f"--only {kind}" for kind in dict.fromkeys(held))
+        _say(f"{len(held)} unsafe cure(s) proven, not written unless named: {named}", "bold")
     if not proven:
-        _say("no proven cure to offer", "bold")
+        _say("no proven cure to write", "bold")
         raise typer.Exit(EXIT_NEGATIVE if refused else EXIT_OK)
     _phase_table(plan)
     files = len(plan.changes)

@@ -66,6 +66,8 @@ class TestSuiteResult(BaseModel):
     selection: list[str] = Field(default_factory=list)
     collected: int | None = None
     collection_errors: list[CollectionError] = Field(default_factory=list)
+    # modules skipped as a whole while collected (`pytest.importorskip`): no test of theirs ran
+    skipped_modules: list[str] = Field(default_factory=list)
     exit_code: int | None = None
     timed_out: bool = False
     running_test: str | None = None  # the last test started without a result (timeout, kill)

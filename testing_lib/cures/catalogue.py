@@ -15,24 +15,26 @@ from testing_lib.cures import (
     http_client_app,
     moved_imports,
     package_markers,
+    skip_missing,
 )
 from testing_lib.cures.context import CureContext, Proposal, Proposer
 from testing_lib.cures.cure_models import FailureGroup, NoCure
 
-CATALOGUE: dict[str, Proposer] = {
-    "async_without_plugin": async_mode.propose,
-    "basename_clash": package_markers.propose_for_clash,
-    "relative_import": package_markers.propose_for_relative,
-    "missing_module": moved_imports.propose,
-    "missing_fixture": fixture_visibility.propose,
-    "type_error": http_client_app.propose,
+# tried in order: the first that proposes a cure, or says why there is none, answers
+CATALOGUE: dict[str, tuple[Proposer, ...]] = {
+    "async_without_plugin": (async_mode.propose,),
+    "basename_clash": (package_markers.propose_for_clash,),
+    "relative_import": (package_markers.propose_for_relative,),
+    "missing_module": (moved_imports.propose, skip_missing.propose),
+    "missing_fixture": (fixture_visibility.propose,),
+    "type_error": (http_client_app.propose,),
 }
 
 
 def propose(group: FailureGroup, context: CureContext) -> Proposal:
     """The catalogue's cure for `group`, or why it has none."""
-    proposer = CATALOGUE.get(group.kind)
-    proposal = proposer(group, context) if proposer is not None else None
-    if proposal is None:
-        return NoCure(group.remediation)
-    return proposal
+    for proposer in CATALOGUE.get(group.kind, ()):
+        proposal = proposer(group, context)
+        if proposal is not None:
+            return proposal
+    return NoCure(group.remediation)

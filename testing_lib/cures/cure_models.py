@@ -92,6 +92,7 @@ class GroupCure(BaseModel):
     cure: str | None = None  # the catalogue kind
     summary: str = ""  # what the cure does, or why there is none
     safe: bool | None = None
+    held: bool = False  # proven but unsafe and not asked for by name: shown, never written
     before: str = ""  # "2 modules never collected"
     after: str = ""  # "2 modules collected: 5 tests ran: 5 passed"
     proof: list[ProofRunModel] = Field(default_factory=list)
@@ -101,7 +102,7 @@ class GroupCure(BaseModel):
 
     @property
     def applicable(self) -> bool:
-        return self.status == "proven"
+        return self.status == "proven" and not self.held
 
 
 class PhaseCounts(BaseModel):
@@ -138,4 +139,5 @@ class CureReport(BaseModel):
 
     @property
     def proven(self) -> list[GroupCure]:
-        return [group for group in self.groups if group.status == "proven"]
+        """The cures an apply writes (proven; an unsafe one only when asked for by name)."""
+        return [group for group in self.groups if group.applicable]

@@ -8,7 +8,7 @@ CURES_FOR: dict[str, tuple[str, ...]] = {
     "async_without_plugin": ("async-mode", "async-mark"),
     "basename_clash": ("package-markers",),
     "relative_import": ("package-markers",),
-    "missing_module": ("moved-import",),
+    "missing_module": ("moved-import", "skip-missing"),
     "missing_fixture": ("fixture-import",),
     "type_error": ("http-client-transport",),  # httpx clients built with `app=`
 }

@@ -19,7 +19,7 @@ from testing_lib.codemods import FilePlan
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.cures.catalogue import propose
-from testing_lib.cures.context import CureContext
+from testing_lib.cures.context import CureContext, Proposal
 from testing_lib.cures.cure_models import (
     Candidate,
     Change,
@@ -68,8 +68,15 @@ def file_plan(root: Path, change: Change) -> FilePlan:
 
 
 def _prove(
-    ws: Workspace, group: FailureGroup, candidate: Candidate, phases: Sequence[PhaseName]
+    ws: Workspace,
+    group: FailureGroup,
+    candidate: Candidate,
+    phases: Sequence[PhaseName],
+    *,
+    keep: bool = True,
 ) -> GroupCure:
+    """Prove `candidate` on the copy; kept there when proven and `keep` (an unsafe cure not
+    asked for by name is proven, then taken back: shown, never written)."""
     result = GroupCure(
         kind=group.kind,
         key=group.key,
@@ -108,9 +115,13 @@ def _prove(
     if problems:
         result.reason = "; ".join(problems)
         ws.restore(previous, runs_before)
-    else:
+    elif keep:
         result.status = "proven"
         ws.keep(candidate.changes)
+    else:
+        result.status = "proven"
+        result.held = True
+        ws.restore(previous, runs_before)
     return result
 
 
@@ -132,25 +143,53 @@ def propose_cures(
         first: dict[str, TestSuiteResult] = {phase: ws.run(phase) for phase in phases}
         plan.first = first
         context = CureContext(workspace=ws, facts=facts)
-        for group in failure_groups(first, facts):
+        groups = failure_groups(first, facts)
+        results: dict[int, GroupCure] = {}
+        held: list[int] = []  # unsafe cures not asked for: proven after the others, not kept
+        for index, group in enumerate(groups):
             proposal = propose(group, context)
-            if isinstance(proposal, NoCure) or (
-                only and isinstance(proposal, Candidate) and proposal.kind not in only
-            ):
-                reason = proposal.reason if isinstance(proposal, NoCure) else group.remediation
-                report.groups.append(_no_cure(group, reason))
+            if isinstance(proposal, Candidate) and not proposal.safe and proposal.kind not in only:
+                held.append(index)
                 continue
-            assert proposal is not None  # `propose` answers every group
-            if progress:
-                progress(f"proving {proposal.kind} for {group.label}")
-            cured = _prove(ws, group, proposal, phases)
-            if cured.status == "proven":
-                plan.by_group[len(report.groups)] = proposal.changes
-            report.groups.append(cured)
+            results[index] = _try(ws, plan, index, group, proposal, phases, only, progress)
+        for index in held:  # on the copy with every kept cure: as it would be written
+            group = groups[index]
+            proposal = propose(group, context)
+            results[index] = _try(
+                ws, plan, index, group, proposal, phases, only, progress, keep=False
+            )
+        report.groups = [results[index] for index in range(len(groups))]
         plan.changes = dict(ws.kept)
         if plan.by_group:
             _check_together(ws, phases, first, plan)
     return plan
+
+
+def _try(
+    ws: Workspace,
+    plan: CurePlan,
+    index: int,
+    group: FailureGroup,
+    proposal: Proposal,
+    phases: Sequence[PhaseName],
+    only: Collection[str],
+    progress: Progress | None,
+    *,
+    keep: bool = True,
+) -> GroupCure:
+    """The group's line of the report: why it has no cure, or its cure proven (or refused)."""
+    if proposal is None or isinstance(proposal, NoCure):
+        return _no_cure(group, proposal.reason if proposal else group.remediation)
+    if only and proposal.kind not in only:
+        return _no_cure(
+            group, f"not tried ({proposal.kind} is not among --only): {proposal.summary}"
+        )
+    if progress:
+        progress(f"proving {proposal.kind} for {group.label}")
+    cured = _prove(ws, group, proposal, phases, keep=keep)
+    if cured.status == "proven" and not cured.held:
+        plan.by_group[index] = proposal.changes
+    return cured
 
 
 def counts(suite: TestSuiteResult) -> PhaseCounts:

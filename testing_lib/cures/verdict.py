@@ -130,9 +130,10 @@ def judge(group: FailureGroup, before: TestSuiteResult, after: TestSuiteResult) 
     problems = []
     ran_from: list[str] = []
     uncollected = []
+    skipped = [m for m in modules if m in after.skipped_modules and m not in still_modules]
     for module in modules:
         collected = [r.test_name for r in after.results if _in_module(r.test_name, module)]
-        if module in still_modules:
+        if module in still_modules or module in skipped:
             continue
         if not collected:
             uncollected.append(module)
@@ -157,10 +158,14 @@ def judge(group: FailureGroup, before: TestSuiteResult, after: TestSuiteResult) 
         before_parts.append(f"{len(tests)} test(s) failed: {group.title}")
     after_parts = []
     if modules:
-        after_parts.append(
-            f"{len(modules) - len(still_modules) - len(uncollected)} collected: "
-            f"{len(ran_from)} test(s) ran: {_outcomes(ran_from, after)}"
-        )
+        collected_now = len(modules) - len(still_modules) - len(uncollected) - len(skipped)
+        if collected_now or not skipped:
+            after_parts.append(
+                f"{collected_now} collected: "
+                f"{len(ran_from)} test(s) ran: {_outcomes(ran_from, after)}"
+            )
+        if skipped:
+            after_parts.append(f"{len(skipped)} skipped as a whole while collected")
     if tests:
         after_parts.append(f"{len(tests)} ran: {_outcomes(tests, after)}")
     if not modules and not tests:

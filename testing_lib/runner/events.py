@@ -28,6 +28,14 @@ class CollectErrorEvent(BaseModel):
     message: str
 
 
+class CollectSkipEvent(BaseModel):
+    """A whole module skipped while collected (`pytest.importorskip`, a module-level skip)."""
+
+    event: Literal["collect_skip"]
+    nodeid: str
+    reason: str = ""
+
+
 class Collected(BaseModel):
     event: Literal["collected"]
     count: int
@@ -75,7 +83,14 @@ class SessionFinish(BaseModel):
 
 
 Event = Annotated[
-    SessionStart | CollectErrorEvent | Collected | CollectedIds | Start | Result | SessionFinish,
+    SessionStart
+    | CollectErrorEvent
+    | CollectSkipEvent
+    | Collected
+    | CollectedIds
+    | Start
+    | Result
+    | SessionFinish,
     Field(discriminator="event"),
 ]
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
@@ -88,6 +103,7 @@ class RunEvents(BaseModel):
     collected: int | None = None
     collected_ids: CollectedIds | None = None
     collection_errors: list[CollectionError] = Field(default_factory=list)
+    skipped_modules: list[str] = Field(default_factory=list)  # skipped while collected
     results: list[TestResult] = Field(default_factory=list)
     running: list[str] = Field(default_factory=list)  # started, no result yet, oldest first
     exitstatus: int | None = None  # None: the session never finished (killed or crashed)
@@ -125,6 +141,9 @@ def parse_events(text: str) -> RunEvents:
                 if nodeid not in seen_errors:
                     seen_errors.add(nodeid)
                     run.collection_errors.append(CollectionError(nodeid=nodeid, message=message))
+            case CollectSkipEvent(nodeid=nodeid):
+                if nodeid not in run.skipped_modules:
+                    run.skipped_modules.append(nodeid)
             case Collected(count=count):
                 run.collected = count
             case CollectedIds():

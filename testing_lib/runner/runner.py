@@ -141,6 +141,7 @@ def run_pytest(
         selection=list(selection),
         collected=events.collected,
         collection_errors=events.collection_errors,
+        skipped_modules=events.skipped_modules,
         exit_code=outcome.returncode,
         timed_out=outcome.timed_out,
         wall_time_s=wall_time_s,

@@ -150,6 +150,21 @@ HTTPX_APP_CLIENT = Shape(
     pyproject_extra='asyncio_mode = "auto"\n',
 )
 
+MISSING_PACKAGE = Shape(
+    name="missing_package",
+    cure="skip-missing",
+    files={
+        "tests/__init__.py": "",
+        "tests/test_scoring.py": (
+            '"""Needs a package the environment lacks."""\n'
+            "import remediation_never_installed_pkg\n\n\n"
+            "def test_scores():\n    assert remediation_never_installed_pkg.score() > 0\n"
+        ),
+        "tests/test_plain.py": PASSING,
+    },
+    cured_tests=(),
+)
+
 # The obvious cure (packages) breaks a passing test: test_sibling imports `helpers` from
 # its own folder, which is on sys.path only while that folder is no package.
 CLASH_WITH_SIBLING_IMPORT = Shape(

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli.fix import fix_app
 from testing_lib.results import TestStatus
 from testing_lib.runner import run_pytest
-from tests.cures.sick_shapes import CLASH_WITH_SIBLING_IMPORT, CURABLE, Shape
+from tests.cures.sick_shapes import CLASH_WITH_SIBLING_IMPORT, CURABLE, MISSING_PACKAGE, Shape
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +68,28 @@ def test_a_cure_that_breaks_a_passing_test_is_refused_with_its_proof(tmp_path: P
     assert "✗ proof, final_validation" in result.output
     assert "-m pytest --continue-on-collection-errors" in result.output  # the failing run
     assert snapshot(root) == original  # nothing written
+
+
+def test_an_unsafe_cure_is_proven_but_written_only_when_named(tmp_path: Path) -> None:
+    root = MISSING_PACKAGE.write(tmp_path)
+    original = snapshot(root)
+    runner = CliRunner()
+
+    unnamed = runner.invoke(fix_app, [str(root), "--phase", "final_validation", "--apply"])
+
+    assert unnamed.exit_code == 0, unnamed.output
+    assert "proven [unsafe]" in unnamed.output
+    assert "not written unless named: --only skip-missing" in unnamed.output
+    assert snapshot(root) == original
+
+    named = runner.invoke(
+        fix_app,
+        [str(root), "--phase", "final_validation", "--only", "skip-missing", "--apply"],
+    )
+
+    assert named.exit_code == 0, named.output
+    suite = run_pytest(cwd=root, selection=[], suite_name="after-the-cure")
+    assert suite.collection_errors == []
+    assert suite.skipped_modules == ["tests/test_scoring.py"]
+    assert runner.invoke(fix_app, ["undo", str(root)]).exit_code == 0
+    assert snapshot(root) == original

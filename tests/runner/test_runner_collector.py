@@ -73,3 +73,23 @@ def test_the_collector_writes_once_per_test_under_xdist(pytester: pytest.Pyteste
     assert [r.error_message for r in suite.results if r.status is TestStatus.FAILED] == [
         "AssertionError: nope"
     ]
+
+
+def test_a_module_skipped_while_collected_is_reported_apart(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(
+        test_needs_it="""
+        import pytest
+
+        pytest.importorskip("remediation_never_installed_pkg")
+
+        def test_uses_it():
+            pass
+        """,
+        test_plain="def test_ok():\n    pass\n",
+    )
+    suite = run_pytest(cwd=pytester.path, selection=[], timeout_s=120)
+
+    assert suite.skipped_modules == ["test_needs_it.py"]
+    assert [r.test_name for r in suite.results] == ["test_plain.py::test_ok"]
+    assert suite.collection_errors == []

@@ -57,6 +57,7 @@ class _Writer:
         self.with_ids = with_ids
         self._reports: dict[str, list[Any]] = {}
         self._collect_errors: set[str] = set()
+        self._collect_skips: set[str] = set()
         self._collected_written = False
 
     def write(self, event: str, **fields: Any) -> None:
@@ -74,6 +75,11 @@ class _Writer:
         if nodeid not in self._collect_errors:  # xdist: every worker collects
             self._collect_errors.add(nodeid)
             self.write("collect_error", nodeid=nodeid, message=message)
+
+    def collect_skip(self, nodeid: str, reason: str) -> None:
+        if nodeid not in self._collect_skips:  # xdist: every worker collects
+            self._collect_skips.add(nodeid)
+            self.write("collect_skip", nodeid=nodeid, reason=reason)
 
     def start(self, nodeid: str) -> None:
         self._reports[nodeid] = []
@@ -251,6 +257,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     if _writer is not None and report.failed:
         _writer.collect_error(report.nodeid, _longrepr_text(report))
+    elif _writer is not None and report.skipped and report.nodeid.endswith(".py"):
+        # a whole module skipped while collected (`pytest.importorskip`, `allow_module_level`)
+        _writer.collect_skip(report.nodeid, _skip_reason(report))
 
 
 def _missing_fixtures(item: Any) -> list[str]:
