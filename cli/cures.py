@@ -33,9 +33,9 @@ from testing_lib.config.phases import PHASE_ORDER
 
 if TYPE_CHECKING:
     from testing_lib.cures.cure_models import GroupCure
+    from testing_lib.cures.proposals import Proposal
     from testing_lib.cures.session import CurePlan
 
-CODEMOD = "cures"
 _STYLE = {"proven": "bold green", "refused": "bold yellow", "no cure": "bold"}
 
 
@@ -110,8 +110,19 @@ def _propose(root: Path, phases: list[str], only: list[str], python: str | None)
         return propose_cures(target, phases, only=only, progress=progress.stage)  # type: ignore[arg-type]
 
 
+def _save(plan: CurePlan) -> Proposal:
+    from testing_lib.cures.proposals import save_proposal
+    from testing_lib.target_writes import WriteFailed
+
+    try:
+        return save_proposal(plan)
+    except (OSError, WriteFailed) as exc:
+        raise usage_error(f"cannot save the proposal under {plan.root}: {exc}") from exc
+
+
 def _apply(plan: CurePlan) -> int:
     from testing_lib.codemods import CodemodPlan, apply_plan
+    from testing_lib.cures.session import CODEMOD
     from testing_lib.target_writes import WriteFailed
 
     codemod_plan = CodemodPlan(root=plan.root, files=plan.file_plans())
@@ -175,10 +186,45 @@ def cures(
     _phase_table(plan)
     files = len(plan.changes)
     if not apply:
+        proposal = _save(plan)
         _say(
-            f"{len(proven)} cure(s) proven, {files} file(s); run again with --apply to write them",
+            f"{len(proven)} cure(s) proven, {files} file(s); saved as proposal {proposal.id}. "
+            "Write them with --apply, or these very ones (all, or some with --cure N) with: "
+            f"{proposal.apply_command()}",
             "bold",
         )
         raise typer.Exit(EXIT_NEGATIVE if refused else EXIT_OK)
     code = _apply(plan)
     raise typer.Exit(max(code, EXIT_NEGATIVE if refused else EXIT_OK))
+
+
+def apply_saved(
+    target: Annotated[Path, typer.Argument(help="The project the proposal was proven on.")],
+    proposal_id: Annotated[
+        str | None, typer.Argument(help="The proposal to apply (default: the latest).")
+    ] = None,
+    cure: Annotated[
+        list[int] | None,
+        typer.Option("--cure", help="Apply only the cure of this number (repeatable)."),
+    ] = None,
+) -> None:
+    """Write a saved proposal's proven cures, if the target is still what they were proven on."""
+    from testing_lib.cures.proposals import ProposalError, apply_proposal
+    from testing_lib.target_writes import WriteFailed
+
+    if not target.is_dir():
+        raise usage_error(f"{target} is not a folder: pass the project's root")
+    root = target.resolve()
+    refuse_over_unfinished_organize(root)
+    try:
+        proposal, applied = apply_proposal(root, proposal_id, cure or None)
+    except ProposalError as exc:
+        raise usage_error(str(exc)) from exc
+    except WriteFailed as exc:
+        raise write_failed(exc) from exc
+    for relative in applied.applied:
+        _say(f"wrote {relative}", "green")
+    for relative in applied.conflicts:
+        _say(f"left alone: {relative} changed since the proposal was proven", "yellow")
+    _say(f"applied proposal {proposal.id}; undo with: remediate fix undo {root} {applied.run_id}")
+    raise typer.Exit(EXIT_NEGATIVE if applied.conflicts else EXIT_OK)

@@ -26,7 +26,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from cli.console import EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, err, out, write_failed
-from cli.cures import cures
+from cli.cures import apply_saved, cures
 from cli.unfinished_organize import refuse_over_unfinished_organize
 from testing_lib.target_writes import WriteFailed
 
@@ -49,6 +49,7 @@ fix_app = typer.Typer(
     "test code that newer libraries broke; a diff unless --apply; undoable.",
 )
 fix_app.command("cures", hidden=True)(cures)
+fix_app.command("apply")(apply_saved)
 EXIT_LEFT_ALONE = EXIT_NEGATIVE
 
 

@@ -34,10 +34,13 @@ from testing_lib.cures.cure_models import (
 from testing_lib.cures.groups import failure_groups
 from testing_lib.cures.verdict import harm, judge
 from testing_lib.cures.workspace import Progress, Workspace, workspace
+from testing_lib.fingerprint import content_digest
 from testing_lib.results import TestSuiteResult
 from testing_lib.triage import TargetFacts, target_facts
 
 logger = logging.getLogger(__name__)
+
+CODEMOD = "cures"  # the journal's name for what the cures write
 
 
 @dataclass
@@ -48,6 +51,7 @@ class CurePlan:
     report: CureReport
     changes: dict[str, Change] = field(default_factory=dict)  # relative -> from the target
     by_group: dict[int, tuple[Change, ...]] = field(default_factory=dict)  # report index
+    digest: str = ""  # the target's content the cures were proven on (`content_digest`)
     first: dict[str, TestSuiteResult] = field(default_factory=dict)  # each phase, before
     last: dict[str, TestSuiteResult] = field(default_factory=dict)  # with the kept cures
 
@@ -138,7 +142,7 @@ def propose_cures(
     only cures of these catalogue kinds."""
     facts = facts or target_facts(target.root, target.python)
     report = CureReport(root=str(target.root), phases=list(phases))
-    plan = CurePlan(root=target.root, report=report)
+    plan = CurePlan(root=target.root, report=report, digest=content_digest(target.root))
     with workspace(target, progress) as ws:
         first: dict[str, TestSuiteResult] = {phase: ws.run(phase) for phase in phases}
         plan.first = first
