@@ -99,6 +99,39 @@ MOVED_MODULE = Shape(
     cured_tests=("tests/unit/test_prices.py::test_cents",),
 )
 
+# A reorganization moved modules into packages without updating their importers: one import
+# names the old package (`testing.builders`, now tests/utils/testing_framework/builders.py),
+# one a test module that moved (`tests.test_auth_endpoints`, now under tests/integration/api/).
+REORGANIZED = Shape(
+    name="reorganized",
+    cure="moved-import",
+    files={
+        "tests/__init__.py": "",
+        "tests/integration/__init__.py": "",
+        "tests/integration/api/__init__.py": "",
+        "tests/integration/api/test_auth_endpoints.py": (
+            'def make_token(user):\n    return f"token-{user}"\n\n\n'
+            'def test_token():\n    assert make_token("a") == "token-a"\n'
+        ),
+        "tests/utils/__init__.py": "",
+        "tests/utils/testing_framework/__init__.py": "",
+        "tests/utils/testing_framework/builders.py": "def build(x):\n    return [x]\n",
+        "tests/unit/__init__.py": "",
+        "tests/unit/test_login_flow.py": (
+            "from tests.test_auth_endpoints import make_token\n\n\n"
+            'def test_login_uses_a_token():\n    assert make_token("b").startswith("token-")\n'
+        ),
+        "tests/unit/test_builders.py": (
+            "from testing.builders import build\n\n\n"
+            "def test_builds():\n    assert build(1) == [1]\n"
+        ),
+    },
+    cured_tests=(
+        "tests/unit/test_login_flow.py::test_login_uses_a_token",
+        "tests/unit/test_builders.py::test_builds",
+    ),
+)
+
 RELATIVE_IMPORT = Shape(
     name="relative_import",
     cure="package-markers",
@@ -186,5 +219,6 @@ CURABLE = (
     ASYNC_STRICT_ON_PURPOSE,
     BASENAME_CLASH,
     MOVED_MODULE,
+    REORGANIZED,
     RELATIVE_IMPORT,
 )

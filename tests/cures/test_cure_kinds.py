@@ -113,3 +113,33 @@ def test_imports_of_the_old_path_are_rewritten_and_usages_follow(
 ) -> None:
     after, _ = rewrite_source(source.encode(), import_changes(source, old, new))
     assert after.decode() == expected
+
+
+@pytest.mark.parametrize(
+    ("missing", "asked", "where"),
+    [
+        # the old package name spelled within the new folder's name
+        ("testing", ["testing.builders.build", "testing.builders"], "testing.builders"),
+        # a test module moved into a sub-package: found by its own name
+        ("tests.test_auth_endpoints", ["tests.test_auth_endpoints"], "tests.test_auth_endpoints"),
+    ],
+)
+def test_modules_a_reorganization_moved_are_located(
+    missing: str, asked: list[str], where: str
+) -> None:
+    modules = (
+        "tests/",
+        "tests/integration/",
+        "tests/integration/api/",
+        "tests/integration/api/test_auth_endpoints.py",
+        "tests/utils/",
+        "tests/utils/testing_framework/",
+        "tests/utils/testing_framework/builders.py",
+    )
+
+    location = locate(modules, missing, asked)
+
+    assert location is not None
+    assert location.how == "moved"
+    assert location.name == where
+    assert len(location.paths) == 1
