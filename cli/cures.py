@@ -184,6 +184,7 @@ def cures(
         _say("no proven cure to write", "bold")
         raise typer.Exit(EXIT_NEGATIVE if refused else EXIT_OK)
     _phase_table(plan)
+    _say(f"proof: {plan.runs} pytest run(s) of the phases on a scratch copy")
     files = len(plan.changes)
     if not apply:
         proposal = _save(plan)

@@ -51,6 +51,7 @@ class CurePlan:
     report: CureReport
     changes: dict[str, Change] = field(default_factory=dict)  # relative -> from the target
     by_group: dict[int, tuple[Change, ...]] = field(default_factory=dict)  # report index
+    runs: int = 0  # pytest runs the proof made on the scratch copy
     digest: str = ""  # the target's content the cures were proven on (`content_digest`)
     first: dict[str, TestSuiteResult] = field(default_factory=dict)  # each phase, before
     last: dict[str, TestSuiteResult] = field(default_factory=dict)  # with the kept cures
@@ -166,6 +167,7 @@ def propose_cures(
         plan.changes = dict(ws.kept)
         if plan.by_group:
             _check_together(ws, phases, first, plan)
+        plan.runs = ws.runs
     return plan
 
 
