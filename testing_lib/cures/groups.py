@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from testing_lib.cures.cure_models import FailureGroup
 from testing_lib.results import TestSuiteResult
 from testing_lib.triage import TargetFacts
-from testing_lib.triage.advice import Failure
 from testing_lib.triage.rules import match_rule
-from testing_lib.triage.triage import evidence, failures
+from testing_lib.triage.triage import classified, evidence
 
 
 def failure_key(message: str | None, traceback: str | None) -> tuple[str, str | None]:
@@ -31,20 +30,18 @@ def failure_groups(
     group first."""
     groups: dict[tuple[str, str | None], FailureGroup] = {}
     for phase, suite in suites.items():
-        for source, nodeid, message, traceback in failures(suite):
-            text = evidence(message, traceback)
-            rule, key = match_rule(text)
+        for failure in classified(suite):
+            rule, key = failure.rule, failure.key
             group = groups.get((rule.kind, key))
             if group is None:
-                failure = Failure(key=key, evidence=text, traceback=traceback or "")
                 group = groups[(rule.kind, key)] = FailureGroup(
                     kind=rule.kind,
                     title=rule.title,
                     key=key,
-                    remediation=rule.remediation_for(failure, facts),
+                    remediation=failure.remediation(facts),
                 )
-            group.members.setdefault(nodeid, source)
-            group.messages.setdefault(nodeid, traceback or message or "")
+            group.members.setdefault(failure.nodeid, failure.source)
+            group.messages.setdefault(failure.nodeid, failure.traceback)
             if phase not in group.phases:
                 group.phases.append(phase)
     return sorted(groups.values(), key=lambda g: (-len(g.members), g.kind, g.key or ""))

@@ -10,7 +10,6 @@ the proposal changed is applied only with that one.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from testing_lib.codemods import ApplyReport, CodemodPlan, FilePlan, apply_plan
+from testing_lib.codemods.saved_files import SavedFile
 from testing_lib.cures.cure_models import Change, CureReport
 from testing_lib.cures.session import CODEMOD, CurePlan, file_plan
 from testing_lib.fingerprint import content_digest
@@ -29,32 +29,11 @@ class ProposalError(Exception):
     """A proposal that cannot be read or applied; the message names the fix."""
 
 
-class SavedChange(BaseModel):
-    relative: str
-    before: str  # base64
-    after: str  # base64
-    created: bool = False
-
-    @classmethod
-    def of(cls, change: Change) -> SavedChange:
-        encode = base64.b64encode
-        return cls(
-            relative=change.relative,
-            before=encode(change.before).decode("ascii"),
-            after=encode(change.after).decode("ascii"),
-            created=change.created,
-        )
-
-    def change(self) -> Change:
-        decode = base64.b64decode
-        return Change(self.relative, decode(self.before), decode(self.after), self.created)
-
-
 class SavedCure(BaseModel):
     number: int  # 1-based, as the report shows the groups
     kind: str
     label: str
-    changes: list[SavedChange]
+    changes: list[SavedFile]
 
 
 class Proposal(BaseModel):
@@ -81,7 +60,7 @@ def save_proposal(plan: CurePlan, proposal_id: str | None = None) -> Proposal:
             number=index + 1,
             kind=plan.report.groups[index].cure or "",
             label=plan.report.groups[index].label,
-            changes=[SavedChange.of(change) for change in changes],
+            changes=[SavedFile.of(file_plan(plan.root, change)) for change in changes],
         )
         for index, changes in sorted(plan.by_group.items())
     ]
@@ -134,7 +113,8 @@ def chosen_plans(proposal: Proposal, numbers: Collection[int] | None = None) -> 
     for cure in proposal.cures:
         chosen = numbers is None or cure.number in numbers
         for saved in cure.changes:
-            change = saved.change()
+            plan = saved.file_plan(root)
+            change = Change(plan.relative, plan.before, plan.after, plan.created)
             relative = change.relative
             if not chosen:
                 left_out.setdefault(relative, cure.number)

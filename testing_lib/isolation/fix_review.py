@@ -9,7 +9,6 @@ proving everything again; anything else (another option, any changed file) runs 
 
 from __future__ import annotations
 
-import base64
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from testing_lib.codemods import CodemodPlan, FilePlan
+from testing_lib.codemods import CodemodPlan
+from testing_lib.codemods.saved_files import SavedFile
 from testing_lib.fingerprint import content_digest
 from testing_lib.isolation.fix_models import FixReport
 from testing_lib.isolation.history import history_dir
@@ -28,30 +28,7 @@ logger = logging.getLogger(__name__)
 REVIEWED = "reviewed.json"
 
 
-class ReviewedFile(BaseModel):
-    relative: str
-    before: str  # base64 of the bytes
-    after: str
-    created: bool = False  # a new file (before is empty)
-
-    @classmethod
-    def of(cls, change: FilePlan) -> ReviewedFile:
-        encode = base64.b64encode
-        return cls(
-            relative=change.relative,
-            before=encode(change.before).decode("ascii"),
-            after=encode(change.after).decode("ascii"),
-            created=change.created,
-        )
-
-    def file_plan(self, root: Path) -> FilePlan:
-        return FilePlan(
-            path=root / self.relative,
-            relative=self.relative,
-            before=base64.b64decode(self.before),
-            after=base64.b64decode(self.after),
-            created=self.created,
-        )
+ReviewedFile = SavedFile  # one file of the reviewed patches
 
 
 class ReviewedFixes(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -133,6 +133,31 @@ def has_failures(suite: TestSuiteResult) -> bool:
     return next(failures(suite), None) is not None
 
 
+class Classified(NamedTuple):
+    """One failure of a run, classified: where it came from, its node id and evidence, the
+    rule it matched and its key."""
+
+    source: Source
+    nodeid: str
+    evidence: str
+    traceback: str
+    rule: Rule
+    key: str | None
+
+    def remediation(self, facts: TargetFacts | None) -> str:
+        """Its rule's remediation, fitted to the target when its `facts` are known."""
+        failure = Failure(key=self.key, evidence=self.evidence, traceback=self.traceback)
+        return self.rule.remediation_for(failure, facts)
+
+
+def classified(suite: TestSuiteResult) -> Iterator[Classified]:
+    """Every failure of `suite` (see `failures`) with the rule it matches and its key."""
+    for source, nodeid, message, traceback in failures(suite):
+        text = evidence(message, traceback)
+        rule, key = match_rule(text)
+        yield Classified(source, nodeid, text, traceback or message or "", rule, key)
+
+
 def triage(
     suite: TestSuiteResult, examples: int = EXAMPLES, facts: TargetFacts | None = None
 ) -> Triage:
@@ -141,23 +166,21 @@ def triage(
     With the target's `facts`, each group's remediation is fitted to the target (from its
     first failure); without them it is the rule's general one."""
     groups: dict[tuple[str, str | None], TriageGroup] = {}
-    for source, nodeid, message, traceback in failures(suite):
-        text = evidence(message, traceback)
-        rule, key = match_rule(text)
+    for failure in classified(suite):
+        rule, key = failure.rule, failure.key
         group = groups.get((rule.kind, key))
         if group is None:
-            failure = Failure(key=key, evidence=text, traceback=traceback or "")
             group = groups[(rule.kind, key)] = TriageGroup(
                 kind=rule.kind,
                 title=rule.title,
                 key=key,
-                remediation=rule.remediation_for(failure, facts),
-                message=text.split("\n", 1)[0],
+                remediation=failure.remediation(facts),
+                message=failure.evidence.split("\n", 1)[0],
             )
         group.count += 1
-        group.sources[source] = group.sources.get(source, 0) + 1
+        group.sources[failure.source] = group.sources.get(failure.source, 0) + 1
         if len(group.examples) < examples:
-            group.examples.append(nodeid)
+            group.examples.append(failure.nodeid)
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.kind, g.key or ""))
     return Triage(groups=ordered)
 
