@@ -33,6 +33,7 @@ from testing_lib.config.phases import PHASE_ORDER
 
 if TYPE_CHECKING:
     from testing_lib.cures.cure_models import GroupCure
+    from testing_lib.codemods import ApplyReport
     from testing_lib.cures.proposals import Proposal
     from testing_lib.cures.session import CurePlan
 
@@ -130,11 +131,16 @@ def _apply(plan: CurePlan) -> int:
         applied = apply_plan(codemod_plan, codemod=CODEMOD)
     except WriteFailed as exc:
         raise write_failed(exc) from exc
+    return _written(applied, plan.root, "")
+
+
+def _written(applied: ApplyReport, root: Path, what: str) -> int:
+    """Print what an apply wrote and left alone, and its undo; the exit code."""
     for relative in applied.applied:
         _say(f"wrote {relative}", "green")
     for relative in applied.conflicts:
-        _say(f"left alone: {relative} changed while the cures were proven; run again", "yellow")
-    _say(f"undo with: remediate fix undo {plan.root} {applied.run_id}")
+        _say(f"left alone: {relative} changed since the cures were proven; run again", "yellow")
+    _say(f"{what}undo with: remediate fix undo {root} {applied.run_id}")
     return EXIT_NEGATIVE if applied.conflicts else EXIT_OK
 
 
@@ -223,9 +229,4 @@ def apply_saved(
         raise usage_error(str(exc)) from exc
     except WriteFailed as exc:
         raise write_failed(exc) from exc
-    for relative in applied.applied:
-        _say(f"wrote {relative}", "green")
-    for relative in applied.conflicts:
-        _say(f"left alone: {relative} changed since the proposal was proven", "yellow")
-    _say(f"applied proposal {proposal.id}; undo with: remediate fix undo {root} {applied.run_id}")
-    raise typer.Exit(EXIT_NEGATIVE if applied.conflicts else EXIT_OK)
+    raise typer.Exit(_written(applied, root, f"applied proposal {proposal.id}; "))
