@@ -32,8 +32,8 @@ from cli.unfinished_organize import refuse_over_unfinished_organize
 from testing_lib.config.phases import PHASE_ORDER
 
 if TYPE_CHECKING:
-    from testing_lib.cures.cure_models import GroupCure
     from testing_lib.codemods import ApplyReport
+    from testing_lib.cures.cure_models import GroupCure
     from testing_lib.cures.proposals import Proposal
     from testing_lib.cures.session import CurePlan
 
