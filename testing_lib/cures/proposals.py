@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 from testing_lib.codemods import ApplyReport, CodemodPlan, FilePlan, apply_plan
 from testing_lib.codemods.saved_files import SavedFile
 from testing_lib.cures.cure_models import Change, CureReport
-from testing_lib.cures.session import CODEMOD, CurePlan, file_plan
+from testing_lib.cures.proving import file_plan
+from testing_lib.cures.session import CODEMOD, CurePlan
 from testing_lib.fingerprint import content_digest
 from testing_lib.storage import STATE_DIR, new_run_id
 from testing_lib.target_writes import replace_bytes

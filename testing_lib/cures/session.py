@@ -29,10 +29,10 @@ from testing_lib.cures.cure_models import (
     NoCure,
     PhaseChange,
     PhaseCounts,
-    ProofRunModel,
 )
 from testing_lib.cures.groups import failure_groups
-from testing_lib.cures.verdict import harm, judge
+from testing_lib.cures.proving import file_plan, prove_all_at_once, prove_one
+from testing_lib.cures.verdict import harm
 from testing_lib.cures.workspace import Progress, Workspace, workspace
 from testing_lib.fingerprint import content_digest
 from testing_lib.results import TestSuiteResult
@@ -62,74 +62,6 @@ class CurePlan:
         return [file_plan(self.root, change) for change in self.changes.values()]
 
 
-def file_plan(root: Path, change: Change) -> FilePlan:
-    return FilePlan(
-        path=root / change.relative,
-        relative=change.relative,
-        before=change.before,
-        after=change.after,
-        created=change.created,
-    )
-
-
-def _prove(
-    ws: Workspace,
-    group: FailureGroup,
-    candidate: Candidate,
-    phases: Sequence[PhaseName],
-    *,
-    keep: bool = True,
-) -> GroupCure:
-    """Prove `candidate` on the copy; kept there when proven and `keep` (an unsafe cure not
-    asked for by name is proven, then taken back: shown, never written)."""
-    result = GroupCure(
-        kind=group.kind,
-        key=group.key,
-        label=group.label,
-        count=len(group.members),
-        phases=list(group.phases),
-        status="refused",
-        cure=candidate.kind,
-        summary=candidate.summary,
-        safe=candidate.safe,
-        diff="".join(file_plan(ws.origin, change).diff() for change in candidate.changes),
-        files=[change.relative for change in candidate.changes],
-    )
-    concerned = [phase for phase in phases if phase in group.phases]
-    before = {phase: ws.run(phase) for phase in concerned}
-    runs_before = ws.latest()
-    previous = ws.write(candidate.changes)
-    befores, afters, problems = [], [], []
-    for phase in concerned:
-        verdict = judge(group, before[phase], ws.run(phase))
-        command = ws.command(phase)
-        result.proof.append(ProofRunModel(name="before", phase=phase, command=command))
-        result.proof.append(
-            ProofRunModel(
-                name="after",
-                phase=phase,
-                command=command,
-                passed=verdict.cured,
-                detail="; ".join(verdict.problems) or verdict.after,
-            )
-        )
-        befores.append(verdict.before)
-        afters.append(verdict.after)
-        problems += [f"{phase}: {problem}" for problem in verdict.problems]
-    result.before, result.after = befores[0], afters[0]  # the first phase's, the narrowest
-    if problems:
-        result.reason = "; ".join(problems)
-        ws.restore(previous, runs_before)
-    elif keep:
-        result.status = "proven"
-        ws.keep(candidate.changes)
-    else:
-        result.status = "proven"
-        result.held = True
-        ws.restore(previous, runs_before)
-    return result
-
-
 def propose_cures(
     target: TargetConfig,
     phases: Sequence[PhaseName],
@@ -149,9 +81,11 @@ def propose_cures(
         plan.first = first
         context = CureContext(workspace=ws, facts=facts)
         groups = failure_groups(first, facts)
-        results: dict[int, GroupCure] = {}
+        results = _all_at_once(ws, context, groups, phases, first, only, progress, plan)
         held: list[int] = []  # unsafe cures not asked for: proven after the others, not kept
         for index, group in enumerate(groups):
+            if index in results:
+                continue
             proposal = propose(group, context)
             if isinstance(proposal, Candidate) and not proposal.safe and proposal.kind not in only:
                 held.append(index)
@@ -169,6 +103,46 @@ def propose_cures(
             _check_together(ws, phases, first, plan)
         plan.runs = ws.runs
     return plan
+
+
+def _wanted(proposal: Candidate, only: Collection[str]) -> bool:
+    """Whether a cure is tried and kept now: safe, or named (and among `only` when given)."""
+    if only:
+        return proposal.kind in only
+    return proposal.safe
+
+
+def _all_at_once(
+    ws: Workspace,
+    context: CureContext,
+    groups: Sequence[FailureGroup],
+    phases: Sequence[PhaseName],
+    first: dict[str, TestSuiteResult],
+    only: Collection[str],
+    progress: Progress | None,
+    plan: CurePlan,
+) -> dict[int, GroupCure]:
+    """Every cure to try written at once and each phase run once with them: their lines
+    when that proves them all, else nothing (the copy as it was; one at a time follows)."""
+    entries: list[tuple[int, FailureGroup, Candidate]] = []
+    written = []
+    for index, group in enumerate(groups):
+        proposal = propose(group, context)
+        if isinstance(proposal, Candidate) and _wanted(proposal, only):
+            entries.append((index, group, proposal))
+            written.append(ws.write(proposal.changes))
+    if len(entries) < 2:  # one cure alone costs the same either way
+        for previous in reversed(written):
+            ws.restore(previous, first)
+        return {}
+    if progress:
+        progress(f"proving {len(entries)} cures together")
+    results = prove_all_at_once(ws, entries, written, phases, first)
+    if results is None:
+        return {}
+    for index, _, candidate in entries:
+        plan.by_group[index] = candidate.changes
+    return results
 
 
 def _try(
@@ -192,7 +166,7 @@ def _try(
         )
     if progress:
         progress(f"proving {proposal.kind} for {group.label}")
-    cured = _prove(ws, group, proposal, phases, keep=keep)
+    cured = prove_one(ws, group, proposal, phases, keep=keep)
     if cured.status == "proven" and not cured.held:
         plan.by_group[index] = proposal.changes
     return cured

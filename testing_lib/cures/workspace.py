@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import shlex
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,7 +101,9 @@ class Workspace:
         self._latest.clear()
         return previous
 
-    def restore(self, previous: dict[str, bytes | None], runs: dict[str, TestSuiteResult]) -> None:
+    def restore(
+        self, previous: Mapping[str, bytes | None], runs: Mapping[str, TestSuiteResult]
+    ) -> None:
         """Put back what `write` replaced, and the runs made on that content."""
         for relative, content in previous.items():
             path = self.copy / relative

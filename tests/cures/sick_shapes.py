@@ -214,6 +214,18 @@ CLASH_WITH_SIBLING_IMPORT = Shape(
     cured_tests=(),
 )
 
+# A cure that works beside one that breaks a passing test: proving them together fails, so
+# each is proven alone and only the breaking one is refused.
+MIXED = Shape(
+    name="mixed",
+    cure="async-mode",
+    files={
+        **CLASH_WITH_SIBLING_IMPORT.files,
+        "tests/other/test_async.py": ASYNC_DEFAULT_STRICT.files["tests/unit/test_async.py"],
+    },
+    cured_tests=("tests/other/test_async.py::test_awaits",),
+)
+
 CURABLE = (
     ASYNC_DEFAULT_STRICT,
     ASYNC_STRICT_ON_PURPOSE,

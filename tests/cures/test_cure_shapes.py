@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 from cli.fix import fix_app
 from testing_lib.results import TestStatus
 from testing_lib.runner import run_pytest
-from tests.cures.sick_shapes import CLASH_WITH_SIBLING_IMPORT, CURABLE, MISSING_PACKAGE, Shape
+from tests.cures.sick_shapes import (
+    CLASH_WITH_SIBLING_IMPORT,
+    CURABLE,
+    MISSING_PACKAGE,
+    MIXED,
+    Shape,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +99,14 @@ def test_an_unsafe_cure_is_proven_but_written_only_when_named(tmp_path: Path) ->
     assert suite.skipped_modules == ["tests/test_scoring.py"]
     assert runner.invoke(fix_app, ["undo", str(root)]).exit_code == 0
     assert snapshot(root) == original
+
+
+def test_a_refused_cure_does_not_take_a_good_one_with_it(tmp_path: Path) -> None:
+    root = MIXED.write(tmp_path)
+
+    result = CliRunner().invoke(fix_app, [str(root), "--phase", "final_validation"])
+
+    assert result.exit_code == 1, result.output
+    assert "async test no plugin ran: proven [safe]" in result.output
+    assert "share a basename (test_money): refused [safe]" in result.output
+    assert "1 cure(s) proven" in result.output
