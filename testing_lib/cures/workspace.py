@@ -20,14 +20,22 @@ from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
 from testing_lib.cures.cure_models import Change
 from testing_lib.environment import test_environment_values
+from testing_lib.exceptions import RunnerError
 from testing_lib.results import TestSuiteResult
-from testing_lib.runner import run_pytest
+from testing_lib.runner import probe_interpreter, run_pytest
 from testing_lib.scratch_tree import scratch_copy
 from testing_lib.selection import resolve_selection
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
+
+
+def _has_pytest_timeout(python: str) -> bool:
+    try:
+        return probe_interpreter(python).has_pytest_timeout
+    except RunnerError:
+        return False
 
 
 class Workspace:
@@ -59,6 +67,8 @@ class Workspace:
         args = [self.target.python, "-m", "pytest", "--continue-on-collection-errors"]
         if config.markers:
             args += ["-m", config.markers]
+        if config.test_timeout_s and _has_pytest_timeout(self.target.python):
+            args.append(f"--timeout={config.test_timeout_s:g}")  # as the proof ran it
         command = shlex.join([*args, *config.pytest_args, *selection.existing])
         return f"cd {shlex.quote(str(self.origin))} && {command}"
 
