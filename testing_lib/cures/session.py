@@ -69,10 +69,11 @@ def propose_cures(
     facts: TargetFacts | None = None,
     only: Collection[str] = (),
     progress: Progress | None = None,
+    together: bool = True,
 ) -> CurePlan:
     """Every failure group of `phases`' runs on a scratch copy, each with its proven cure,
     its refused one (and the proof run that refused it) or why it has none. `only`: try
-    only cures of these catalogue kinds."""
+    only cures of these catalogue kinds. `together`: try proving them all at once first."""
     facts = facts or target_facts(target.root, target.python)
     report = CureReport(root=str(target.root), phases=list(phases))
     plan = CurePlan(root=target.root, report=report, digest=content_digest(target.root))
@@ -81,7 +82,11 @@ def propose_cures(
         plan.first = first
         context = CureContext(workspace=ws, facts=facts)
         groups = failure_groups(first, facts)
-        results = _all_at_once(ws, context, groups, phases, first, only, progress, plan)
+        results = (
+            _all_at_once(ws, context, groups, phases, first, only, progress, plan)
+            if together
+            else {}
+        )
         held: list[int] = []  # unsafe cures not asked for: proven after the others, not kept
         for index, group in enumerate(groups):
             if index in results:
