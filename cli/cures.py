@@ -27,7 +27,7 @@ import typer
 from rich.status import Status
 from rich.text import Text
 
-from cli.console import EXIT_NEGATIVE, EXIT_OK, err, out, usage_error, write_failed
+from cli.console import EXIT_NEGATIVE, EXIT_OK, err, error, out, usage_error, write_failed
 from cli.unfinished_organize import refuse_over_unfinished_organize
 from testing_lib.config.phases import PHASE_ORDER
 
@@ -98,7 +98,7 @@ def _propose(root: Path, phases: list[str], only: list[str], python: str | None)
     from cli.progress_lines import showing_progress
     from testing_lib.config.target import load_target_config
     from testing_lib.cures.session import propose_cures
-    from testing_lib.exceptions import TargetConfigError
+    from testing_lib.exceptions import RunnerError, TargetConfigError
     from testing_lib.isolation.validation_progress import IsolationProgress
 
     try:
@@ -107,8 +107,14 @@ def _propose(root: Path, phases: list[str], only: list[str], python: str | None)
         raise usage_error(str(exc)) from exc
     progress = IsolationProgress()
     progress.stage("running the phases on a scratch copy")
-    with Status("", console=err) as status, showing_progress(progress, status):
-        return propose_cures(target, phases, only=only, progress=progress.stage)  # type: ignore[arg-type]
+    try:
+        with Status("", console=err) as status, showing_progress(progress, status):
+            return propose_cures(target, phases, only=only, progress=progress.stage)  # type: ignore[arg-type]
+    except RunnerError as exc:  # the target's interpreter cannot run its tests
+        raise usage_error(str(exc)) from exc
+    except OSError as exc:  # the scratch copy could not be made (a full disk, ...)
+        error(f"the cures could not be proven: {exc}; nothing was changed in {root}")
+        raise typer.Exit(EXIT_NEGATIVE) from exc
 
 
 def _save(plan: CurePlan) -> Proposal:
