@@ -8,8 +8,7 @@ from pathlib import Path
 
 from testing_lib.config.phases import PhaseName
 from testing_lib.report import PhaseReport, RemediationReport
-
-STATE_DIR = ".remediation"
+from testing_lib.state_dir import STATE_DIR as STATE_DIR  # re-exported: the codemod journal
 
 
 def new_run_id() -> str:

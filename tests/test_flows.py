@@ -67,23 +67,6 @@ def test_all_four_phases_pass_load_the_config_once_and_the_report_is_saved(
     assert performance.data["tests"] == 6
 
 
-def test_cli_exit_codes_and_json_report_match_the_run(make_target, tmp_path: Path) -> None:
-    root = make_target({"tests/integration/api/test_api_broken.py": FAILING})
-    out = tmp_path / "reports" / "run.json"
-    assert main(["run", str(root), "--report", str(out)]) == 1
-    data = json.loads(out.read_text())
-    assert [p["status"] for p in data["phases"]] == ["passed", "failed", "not_run", "not_run"]
-    assert set(data) >= {"target", "started_at", "finished_at", "phases"}
-    assert set(data["phases"][1]) >= {"name", "status", "reason", "suite", "checks"}
-
-    (root / "tests/integration/api/test_api_broken.py").write_text("def test_fixed():\n    pass\n")
-    rerun = tmp_path / "rerun.json"
-    assert main(["run", str(root), "--phase", "core_infrastructure", "--report", str(rerun)]) == 0
-    phases = json.loads(rerun.read_text())["phases"]
-    assert [(p["name"], p["status"]) for p in phases] == [("core_infrastructure", "passed")]
-    assert main(["run", str(root), "--from", "service_integration"]) == 0
-
-
 def test_a_phase_with_nothing_selected_fails(make_target) -> None:
     root = make_target(
         pyproject="[tool.remediation.phases.foundation]\nmarkers = 'nonexistent_marker'\n"
@@ -254,12 +237,19 @@ def test_each_phase_publishes_a_summary_and_a_failure_table(make_target) -> None
     assert "test_unit_broken.py::test_broken" in str(by_type["table"].data)
 
 
-def test_a_failed_core_stops_the_run_and_a_rerun_reuses_only_what_passed(make_target) -> None:
+def test_a_failed_core_stops_the_run_and_a_rerun_reuses_only_what_passed(
+    make_target, tmp_path: Path
+) -> None:
+    """The first run and the reruns of one phase or from one phase go through the CLI, as a
+    user starts them: its exit codes and JSON report match the run."""
     root = make_target({"tests/integration/api/test_api_broken.py": FAILING})
-    state = full_remediation(target=str(root), return_state=True)
-    first = unwrap(state.result(raise_on_failure=False))
-    assert state.is_failed()  # a failing core phase stops the later phases:
-    assert statuses(first) == {
+    out = tmp_path / "reports" / "run.json"
+    assert main(["run", str(root), "--report", str(out)]) == 1
+    data = json.loads(out.read_text())
+    assert set(data) >= {"target", "started_at", "finished_at", "phases"}
+    assert set(data["phases"][1]) >= {"name", "status", "reason", "suite", "checks"}
+    first = RemediationReport.model_validate(data)
+    assert statuses(first) == {  # a failing core phase stops the later phases:
         "foundation": "passed",
         "core_infrastructure": "failed",
         "service_integration": "not_run",
@@ -270,9 +260,10 @@ def test_a_failed_core_stops_the_run_and_a_rerun_reuses_only_what_passed(make_ta
     assert core.suite.failures()[0].error_message
     assert "core_infrastructure failed" in first.phases[2].reason
 
-    again = unwrap(
-        full_remediation(target=str(root), return_state=True).result(raise_on_failure=False)
-    )
+    state = full_remediation(target=str(root), return_state=True)
+    again = unwrap(state.result(raise_on_failure=False))
+    assert state.is_failed()
+    assert statuses(again) == statuses(first)
     core = again.phases[1]
     assert (core.status.value, core.reused) == ("failed", False)  # a failure is never reused
     assert again.phases[0].reused
@@ -288,10 +279,14 @@ def test_a_failed_core_stops_the_run_and_a_rerun_reuses_only_what_passed(make_ta
     }
     assert second.phases[0].reason.startswith("reused")
 
-    fresh = full_remediation(  # one phase shows it: reuse is decided phase by phase
-        target=str(root), phases=["foundation"], reuse_passed=False, return_state=True
-    ).result()
-    assert [p.reused for p in fresh.phases] == [False]
+    # the CLI does not reuse (reuse is decided phase by phase: one phase shows it)
+    rerun = tmp_path / "rerun.json"
+    assert main(["run", str(root), "--phase", "core_infrastructure", "--report", str(rerun)]) == 0
+    phases = json.loads(rerun.read_text())["phases"]
+    assert [(p["name"], p["status"], p["reused"]) for p in phases] == [
+        ("core_infrastructure", "passed", False)
+    ]
+    assert main(["run", str(root), "--from", "service_integration"]) == 0
 
 
 def test_a_sharded_gate_reports_the_same_results_as_an_unsharded_one(make_target) -> None:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from testing_lib.isolation.dependence_history import IsolationHistory, NightFindings, rebuild
 from testing_lib.isolation.order_models import IsolationReport
-from testing_lib.storage import STATE_DIR
+from testing_lib.state_dir import STATE_DIR
 
 logger = logging.getLogger(__name__)
 

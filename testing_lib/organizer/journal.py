@@ -45,7 +45,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from testing_lib.organizer.git_tracking import run_git
 from testing_lib.organizer.organizer_errors import OrganizerError
-from testing_lib.storage import STATE_DIR
+from testing_lib.state_dir import STATE_DIR
 from testing_lib.target_writes import (
     RunFolder,
     put_back,

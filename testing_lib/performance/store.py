@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from testing_lib.config.phases import PHASE_ORDER
 from testing_lib.performance.metrics import TestPerformanceMetrics
-from testing_lib.storage import STATE_DIR
+from testing_lib.state_dir import STATE_DIR
 
 DB_NAME = "metrics.sqlite"
 
