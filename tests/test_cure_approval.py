@@ -11,7 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import psutil
 import pytest
 
 from tests.conftest import MakeTarget
+from tests.test_nightly_notify import Receiver, read_events
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 
@@ -116,17 +118,48 @@ def assert_target_free_and_idle(root: Path) -> None:
     assert not [c for c in commands if "pytest" in c and str(root) in c], commands
 
 
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    webhook = Receiver()
+    webhook.thread.start()
+    try:
+        yield webhook
+    finally:
+        webhook.server.shutdown()
+        webhook.server.server_close()
+
+
+@pytest.fixture
+def approval_automation(receiver: Receiver) -> Iterator[None]:
+    from deployments.notifications import (
+        ensure_approval_notifications,
+        remove_approval_notifications,
+    )
+
+    ensure_approval_notifications(receiver.url)
+    try:
+        yield
+    finally:
+        remove_approval_notifications()
+
+
 def test_an_approved_cure_is_applied_the_gate_passes_and_later_phases_run(
-    make_target: MakeTarget,
+    make_target: MakeTarget, receiver: Receiver, approval_automation: None
 ) -> None:
     from prefect.flow_runs import resume_flow_run
 
     from flows.remediation import full_remediation
+    from testing_lib.cures.approval_events import AWAITING_APPROVAL
 
+    since = datetime.now(UTC) - timedelta(minutes=1)
     root = sick_target(make_target, "approve-target")
     started = InThread(full_remediation, target=str(root), cures="ask", reuse_passed=False)
 
     run = paused_run(started, "full-remediation", root)
+    (post,) = receiver.wait_for(lambda posts: len(posts) >= 1)
+    assert post["subject"] == "approve-target: 1 proven cure(s) wait for approval"
+    assert f"/runs/flow-run/{run.id}" in post["text"]
+    assert "- 1. async-mode: 1 × " in post["text"]
     form = form_of(run.id)
     assert form["properties"]["cure_1"]["title"].startswith("1. async-mode: ")
     assert {"approve_all", "note"} <= set(form["properties"])
@@ -144,6 +177,8 @@ def test_an_approved_cure_is_applied_the_gate_passes_and_later_phases_run(
     assert "remediate fix undo" in foundation.reason
     assert foundation.suite.passed_tests == 3  # the async test runs now
     assert 'asyncio_mode = "auto"' in (root / "pyproject.toml").read_text()
+    (event,) = read_events([AWAITING_APPROVAL], since, related=f"prefect.flow-run.{run.id}")
+    assert event.payload["phase"] == "foundation"  # once per proposal: the only one
 
 
 def test_an_unanswered_run_times_out_and_fails_naming_the_proposal(
