@@ -7,6 +7,7 @@ while it waited, the approved proposal is refused."""
 from __future__ import annotations
 
 import contextvars
+import io
 import subprocess
 import sys
 import threading
@@ -220,4 +221,52 @@ def test_a_target_changed_while_waiting_refuses_the_approved_cures(
 
     assert state.is_failed()
     assert "approved cures not applied: the target changed since proposal" in state.message
+    assert (root / "pyproject.toml").read_bytes() == before
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_remediate_run_asks_in_the_terminal_and_applies_what_is_approved(
+    make_target: MakeTarget, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cli.approve_prompt
+    from cli.main import main
+
+    root = sick_target(make_target, "terminal-target")
+    asked: list[str] = []
+
+    def answer(question: str) -> bool:
+        asked.append(question)
+        return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr(cli.approve_prompt, "ask_in_terminal", answer)
+
+    assert main(["run", str(root), "--phase", "foundation", "--cures", "ask"]) == 0
+
+    assert asked == ["apply cure 1 (async-mode)?"]
+    shown = capsys.readouterr().out
+    assert "1. 1 × async test no plugin ran: proven [safe]" in shown
+    assert '+asyncio_mode = "auto"' in shown  # the diff
+    assert "cure(s) 1 of proposal " in shown
+    assert 'asyncio_mode = "auto"' in (root / "pyproject.toml").read_text()
+
+
+def test_remediate_run_without_a_terminal_proposes_instead_of_asking(
+    make_target: MakeTarget, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    root = sick_target(make_target, "no-terminal-target")
+    before = (root / "pyproject.toml").read_bytes()
+
+    assert main(["run", str(root), "--phase", "foundation", "--cures", "ask"]) == 1
+
+    captured = capsys.readouterr()
+    assert "no terminal to ask in: --cures ask proposes the cures" in captured.err
+    (saved,) = (root / ".remediation" / "cures").glob("*.json")
+    assert f"remediate fix apply {root} {saved.stem}" in " ".join(captured.out.split())
     assert (root / "pyproject.toml").read_bytes() == before
