@@ -74,6 +74,9 @@ def prefect_server(host: str, port: int, home: Path) -> Iterator[str]:
         PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
     )
     env.pop("PREFECT_API_URL", None)
+    # the UI's pages call the API at this address (Prefect's default is port 4200 whatever
+    # --port says); a team that serves the UI behind another address sets it themselves
+    env.setdefault("PREFECT_UI_API_URL", f"http://{host}:{port}/api")
     command = [
         sys.executable,
         "-m",
