@@ -87,7 +87,7 @@ def approval_form(proposal: Proposal, target_name: str, phase: str) -> type[Cure
         bool,
         pydantic.Field(default=False, title="Approve every proven cure"),
     )
-    fields["note"] = (str, pydantic.Field(default="", title="Note (optional)"))
+    fields["note"] = (str, pydantic.Field(default="", title="Note"))
     form: type[CureApproval] = pydantic.create_model(
         "CureApproval", __base__=CureApproval, **fields
     )
