@@ -44,7 +44,7 @@ def _say(message: str, style: str = "") -> None:
     out.print(Text(message, style=style), soft_wrap=True)
 
 
-def _show(group: GroupCure, index: int, diff: bool) -> None:
+def show_group(group: GroupCure, index: int, diff: bool) -> None:
     safety = "" if group.safe is None else (" [safe]" if group.safe else " [unsafe]")
     _say(f"{index}. {group.count} × {group.label}: {group.status}{safety}", _STYLE[group.status])
     if group.status == "no cure":
@@ -185,7 +185,7 @@ def cures(
         _say(f"no failure to cure in {', '.join(phases)}", "bold")
         raise typer.Exit(EXIT_OK)
     for index, group in enumerate(report.groups, 1):
-        _show(group, index, diff=not apply)
+        show_group(group, index, diff=not apply)
     refused = any(group.status == "refused" for group in report.groups)
     proven = report.proven
     held = [group.cure for group in report.groups if group.held]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shlex
 import sys
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from testing_lib.config.target import TargetConfig
     from testing_lib.report import RemediationReport
 
+CURES_MODES = ("off", "propose", "ask")
 TRIAGE_LINES = 4  # failure groups printed under each phase; all are in the JSON report
 _STYLE = {
     "passed": "green",
@@ -144,6 +146,15 @@ def run(
             "runs (what the nightly flow runs); slower.",
         ),
     ] = False,
+    cures: Annotated[
+        str,
+        typer.Option(
+            "--cures",
+            help="After a phase fails: 'propose' proves a cure per failure group on a scratch "
+            "copy and saves the proven ones; 'ask' shows them and asks which to apply, then "
+            "runs the phase again (without a terminal, as 'propose'); 'off' (default).",
+        ),
+    ] = "off",
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show Prefect's logs and tracebacks.")
     ] = False,
@@ -151,6 +162,11 @@ def run(
     """Run the remediation phases on TARGET and gate each on its pytest results."""
     if verbose:
         configure_prefect_environment(quiet=False)
+    if cures not in CURES_MODES:
+        raise usage_error(f"--cures {cures!r}: choose from {', '.join(CURES_MODES)}")
+    if cures == "ask" and not sys.stdin.isatty():
+        error("no terminal to ask in: --cures ask proposes the cures, as --cures propose")
+        cures = "propose"
     from testing_lib.config.target import load_target_config
     from testing_lib.exceptions import TargetConfigError
     from testing_lib.locking import TargetBusyError, target_lock
@@ -201,7 +217,7 @@ def run(
 
         signals = stop_on_signals(on_deadline)
         try:
-            state = _run_flow(config, selected, python, run_id, reuse_passed, deep, api)
+            state = _run_flow(config, selected, python, run_id, reuse_passed, deep, api, cures)
         except KeyboardInterrupt:
             _print_outcome(save_stopped(signals), config.root)
             out.file.flush()
@@ -260,8 +276,11 @@ def _run_flow(
     reuse_passed: bool,
     deep: bool,
     api: str | LocalApi | None,
+    cures: str = "off",
 ) -> State[Any]:
-    """The full flow on the API `_prefect_api` chose, with progress."""
+    """The full flow on the API `_prefect_api` chose, with progress; with `cures="ask"`, a
+    thread answers its pause for approval from the terminal."""
+    from prefect import tags
     from prefect.settings import (
         PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -269,6 +288,7 @@ def _run_flow(
         temporary_settings,
     )
 
+    from cli.approve_prompt import answer_pauses, run_tag
     from flows.local_api import LocalApi, LocalApiError
     from flows.prefect_env import drain_prefect_workers
     from flows.remediation import full_remediation
@@ -296,8 +316,16 @@ def _run_flow(
                 target=_watch, args=(run_dir(config.root, run_id), stop, status), daemon=True
             )
             watcher.start()
+            tag = run_tag(run_id)
+            if cures == "ask":  # with this thread's Prefect settings
+                answer = contextvars.copy_context().run
+                threading.Thread(
+                    target=answer,
+                    args=(answer_pauses, config.root, tag, stop, status),
+                    daemon=True,  # may be left waiting for a keystroke at exit
+                ).start()
             try:
-                with run_config(config):
+                with run_config(config), tags(tag):
                     return full_remediation(
                         target=str(config.root),
                         phases=selected,
@@ -305,6 +333,7 @@ def _run_flow(
                         run_id=run_id,
                         reuse_passed=reuse_passed,
                         deep=deep,
+                        cures=cures,
                         return_state=True,
                     )
             finally:

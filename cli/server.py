@@ -64,7 +64,8 @@ def server(
             envvar="REMEDIATION_NOTIFY_WEBHOOK",
             help=(
                 "POST JSON ({subject, text}) to URL when nightly-isolation finds tests "
-                "order-dependent for the first time, cannot run, or crashes."
+                "order-dependent for the first time, cannot run, or crashes, and when a "
+                "run waits for a person to approve its proven cures."
             ),
         ),
     ] = None,

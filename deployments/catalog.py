@@ -1,7 +1,9 @@
 """The three deployments users see in the Prefect UI.
 
-- `full-remediation`: the four phases on a target (parameters: target, phases, reuse_passed).
-- `rerun-phase`: one phase, always fresh (parameters: target, phase as a Literal of the four).
+- `full-remediation`: the four phases on a target (parameters: target, phases, reuse_passed;
+  cures: off, propose or ask, and approval_timeout_s for how long `ask` waits for a person).
+- `rerun-phase`: one phase, always fresh (parameters: target, phase as a Literal of the four;
+  cures and approval_timeout_s as above).
 - `nightly-isolation`: order-dependence validation and the CI profile runs on a cron
   schedule (default 02:00 UTC).
 """

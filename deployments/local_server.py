@@ -74,6 +74,9 @@ def prefect_server(host: str, port: int, home: Path) -> Iterator[str]:
         PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED="true",
     )
     env.pop("PREFECT_API_URL", None)
+    # the UI's pages call the API at this address (Prefect's default is port 4200 whatever
+    # --port says); a team that serves the UI behind another address sets it themselves
+    env.setdefault("PREFECT_UI_API_URL", f"http://{host}:{port}/api")
     command = [
         sys.executable,
         "-m",
@@ -108,14 +111,15 @@ def prefect_server(host: str, port: int, home: Path) -> Iterator[str]:
 
 
 def ensure_notifications(api_url: str, webhook_url: str) -> None:
-    """Create or update the nightly notification block and automation on `api_url`."""
+    """Create or update the notification block and automations on `api_url` (nightly
+    findings; runs waiting for approval of their cures)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from deployments.notifications import ensure_nightly_notifications
+    from deployments.notifications import ensure_notifications as ensure_automations
 
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        automation = ensure_nightly_notifications(webhook_url)
-    logger.info("nightly notifications: automation %s", automation)
+        automations = ensure_automations(webhook_url)
+    logger.info("notifications: automations %s", ", ".join(map(str, automations)))
 
 
 def serve_deployments(

@@ -18,9 +18,14 @@ Not on `prefect.flow-run.Failed`: the flow ends Failed every night while known o
 dependence remains, and a notification every night would soon be ignored. A night with
 nothing new and nothing broken sends nothing.
 
-`remediate server --notify-webhook URL` calls `ensure_nightly_notifications`; so can anyone
-who registers the deployments with `prefect deploy`: `python -m deployments.notifications
-URL` with `PREFECT_API_URL` pointing at the server.
+A second automation, `cures-approval-notify`, uses the same block: it fires once per
+`remediation.cures.awaiting-approval` event, which a `full-remediation` or `rerun-phase`
+run with `cures=ask` emits once per proposal when it starts waiting for a person; the
+message lists the proven cures and links to the waiting flow run in the UI.
+
+`remediate server --notify-webhook URL` calls `ensure_notifications` (both automations); so
+can anyone who registers the deployments with `prefect deploy`: `python -m
+deployments.notifications URL` with `PREFECT_API_URL` pointing at the server.
 
 The automation only fires on a server whose event services run (the triggers setting
 covers both the trigger evaluation and the actions): `prefect server start` and Prefect's
@@ -41,6 +46,8 @@ from prefect.events.schemas.automations import AutomationCore, EventTrigger, Pos
 from prefect.events.schemas.events import ResourceSpecification
 from pydantic import BaseModel, HttpUrl
 
+from testing_lib.cures.approval_events import AWAITING_APPROVAL
+from testing_lib.cures.approval_events import RESOURCE_PREFIX as CURES_RESOURCE_PREFIX
 from testing_lib.isolation.night_events import NEW_FINDINGS, RUN_FAILED
 
 logger = logging.getLogger(__name__)
@@ -48,6 +55,7 @@ logger = logging.getLogger(__name__)
 NIGHTLY_FLOW = "nightly-isolation"
 BLOCK_NAME = "nightly-isolation-webhook"
 AUTOMATION_NAME = "nightly-isolation-notify"
+APPROVAL_AUTOMATION_NAME = "cures-approval-notify"
 CRASHED = "prefect.flow-run.Crashed"
 TRIGGERING_EVENTS = frozenset({NEW_FINDINGS, RUN_FAILED, CRASHED})
 
@@ -76,6 +84,19 @@ BODY = (
     'Nightly isolation run {{ event.resource["prefect.resource.name"] }} crashed: '
     '{{ event.resource["prefect.state-message"] }}'
     "{% endif %}"
+)
+
+APPROVAL_SUBJECT = (
+    "{{ event.payload.target }}: {{ event.payload.cures | length }} proven cure(s) "
+    "wait for approval"
+)
+APPROVAL_BODY = (
+    "Phase {{ event.payload.phase }} of {{ event.payload.target }} failed its gate; these "
+    "cures were proven on a scratch copy and wait for a person "
+    "(up to {{ event.payload.timeout_s }} s):\n"
+    "{% for cure in event.payload.cures %}- {{ cure }}\n{% endfor %}"
+    "Approve or reject them in the Prefect UI: {{ event.payload.ui_url }}\n"
+    "Or apply them later: {{ event.payload.apply_command }}"
 )
 
 
@@ -111,6 +132,34 @@ def nightly_automation(block_id: UUID) -> AutomationCore:
     )
 
 
+def approval_trigger() -> EventTrigger:
+    """Each awaiting-approval event (one per proposal), one by one."""
+    return EventTrigger(
+        expect={AWAITING_APPROVAL},
+        match=ResourceSpecification({"prefect.resource.id": f"{CURES_RESOURCE_PREFIX}*"}),
+        posture=Posture.Reactive,
+        threshold=1,
+        within=timedelta(0),
+    )
+
+
+def approval_automation(block_id: UUID) -> AutomationCore:
+    return AutomationCore(
+        name=APPROVAL_AUTOMATION_NAME,
+        description=(
+            "Posts to the nightly-isolation-webhook block when a run starts waiting for a "
+            "person to approve its proven cures (once per proposal)."
+        ),
+        enabled=True,
+        trigger=approval_trigger(),
+        actions=[
+            SendNotification(
+                block_document_id=block_id, subject=APPROVAL_SUBJECT, body=APPROVAL_BODY
+            )
+        ],
+    )
+
+
 def ensure_webhook_block(webhook_url: str) -> UUID:
     """Create or overwrite the notification block; return its id."""
     url = str(Webhook(url=HttpUrl(webhook_url)).url)
@@ -126,23 +175,51 @@ def ensure_webhook_block(webhook_url: str) -> UUID:
     return block_id
 
 
-def ensure_nightly_notifications(webhook_url: str) -> UUID:
-    """Create or update (by name) the webhook block and the automation; return the
-    automation's id. Talks to the server of the current Prefect settings (PREFECT_API_URL).
-    Raises `pydantic.ValidationError` when `webhook_url` is not an http(s) URL."""
-    automation = nightly_automation(ensure_webhook_block(webhook_url))
+def _ensure_automation(automation: AutomationCore) -> UUID:
+    """Create, or update by name (dropping duplicates), `automation`; return its id."""
+    name = automation.name
     with get_client(sync_client=True) as client:
-        existing = client.read_automations_by_name(AUTOMATION_NAME)
+        existing = client.read_automations_by_name(name)
         if not existing:
             created = client.create_automation(automation)
-            logger.info("created the automation %s (%s)", AUTOMATION_NAME, created)
+            logger.info("created the automation %s (%s)", name, created)
             return created
         kept, *extra = existing
         client.update_automation(kept.id, automation)
         for duplicate in extra:
             client.delete_automation(duplicate.id)
-        logger.info("updated the automation %s (%s)", AUTOMATION_NAME, kept.id)
+        logger.info("updated the automation %s (%s)", name, kept.id)
         return kept.id
+
+
+def ensure_nightly_notifications(webhook_url: str) -> UUID:
+    """Create or update (by name) the webhook block and the automation; return the
+    automation's id. Talks to the server of the current Prefect settings (PREFECT_API_URL).
+    Raises `pydantic.ValidationError` when `webhook_url` is not an http(s) URL."""
+    return _ensure_automation(nightly_automation(ensure_webhook_block(webhook_url)))
+
+
+def ensure_approval_notifications(webhook_url: str) -> UUID:
+    """As `ensure_nightly_notifications`, for runs waiting for approval of their cures."""
+    return _ensure_automation(approval_automation(ensure_webhook_block(webhook_url)))
+
+
+def ensure_notifications(webhook_url: str) -> list[UUID]:
+    """Both automations (nightly findings, cures waiting for approval) on one block."""
+    block_id = ensure_webhook_block(webhook_url)
+    return [
+        _ensure_automation(nightly_automation(block_id)),
+        _ensure_automation(approval_automation(block_id)),
+    ]
+
+
+def remove_approval_notifications() -> int:
+    """Delete the approval automation (every one of that name); return how many there were."""
+    with get_client(sync_client=True) as client:
+        existing = client.read_automations_by_name(APPROVAL_AUTOMATION_NAME)
+        for automation in existing:
+            client.delete_automation(automation.id)
+    return len(existing)
 
 
 def remove_nightly_notifications() -> int:
@@ -161,4 +238,4 @@ if __name__ == "__main__":  # python -m deployments.notifications URL (with PREF
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if len(sys.argv) != 2:
         raise SystemExit("usage: python -m deployments.notifications WEBHOOK_URL")
-    ensure_nightly_notifications(sys.argv[1])
+    ensure_notifications(sys.argv[1])

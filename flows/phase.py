@@ -16,6 +16,7 @@ from pathlib import Path
 from prefect import flow
 from prefect.client.schemas.objects import State
 
+from flows.approval import DEFAULT_APPROVAL_TIMEOUT_S, CuresMode, offer_cures
 from flows.check_schedule import CheckSchedule, schedule_checks
 from flows.naming import phase_run_name
 from flows.outcomes import PhaseNotPassed
@@ -135,15 +136,36 @@ def run_phase(
     run_id: str | None = None,
     shards: int | None = None,
     deep: bool = False,
+    cures: CuresMode = "off",
+    approval_timeout_s: int = DEFAULT_APPROVAL_TIMEOUT_S,
 ) -> PhaseReport:
     """Run one remediation phase on `target` and gate on its pytest results.
 
     `shards` (default: the phase's `shards` setting) splits the gate into that many
     concurrent pytest runs balanced by the tests' last known durations. `deep` adds the
-    deep checks' extra runs (more orders, CI profile runs) after the gate."""
+    deep checks' extra runs (more orders, CI profile runs) after the gate. `cures`
+    (`propose`, `ask`) as for `full-remediation`: when the gate fails, prove its cures,
+    publish them, and with `ask` wait for a person's approval, apply, and gate again."""
     config = load_for_run(target, python=python)
     with run_config(config), target_lock(config.root):
-        return _phase(config, phase, run_id, shards, deep)
+        try:
+            return _phase(config, phase, run_id, shards, deep)
+        except PhaseNotPassed as failed:
+            if cures == "off" or failed.report.suite is None:
+                raise
+            offer = offer_cures(config, phase, cures, approval_timeout_s)
+            if not offer.applied:
+                raise PhaseNotPassed(_noted(failed.report, offer.note)) from None
+        try:  # the gate again, on the cured target
+            return _noted(_phase(config, phase, run_id, shards, deep), offer.note)
+        except PhaseNotPassed as again:
+            raise PhaseNotPassed(_noted(again.report, offer.note)) from None
+
+
+def _noted(report: PhaseReport, note: str) -> PhaseReport:
+    if not note:
+        return report
+    return report.model_copy(update={"reason": f"{report.reason}; {note}"})
 
 
 def _resolved(name: str, state: State[CheckResult]) -> CheckResult:

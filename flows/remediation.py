@@ -16,6 +16,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.context import TaskRunContext
 
+from flows.approval import DEFAULT_APPROVAL_TIMEOUT_S, CuresMode, offer_cures
 from flows.defaults import EXAMPLE_TARGET
 from flows.naming import remediation_run_name
 from flows.outcomes import PhaseNotPassed, RemediationNotPassed, phase_report_of
@@ -81,27 +82,77 @@ def full_remediation(
     run_id: str | None = None,
     reuse_passed: bool = True,
     deep: bool = False,
+    cures: CuresMode = "off",
+    approval_timeout_s: int = DEFAULT_APPROVAL_TIMEOUT_S,
 ) -> RemediationReport:
     """Run the selected phases (default: all four) in order; a phase that does not pass
     stops the ones after it, which are reported `not_run`. `deep` adds the deep checks
-    (isolation in several orders, CI profile runs) to the phases that have them."""
+    (isolation in several orders, CI profile runs) to the phases that have them.
+
+    `cures`: after a phase fails, `propose` proves a cure per failure group on a scratch
+    copy and publishes the proven ones (an artifact, a saved proposal); `ask` then waits
+    up to `approval_timeout_s` for a person to approve them (the run shows Paused; Resume
+    shows the form), writes the approved ones and runs the phase's gate again."""
     config = load_for_run(target, python=python)
     with run_config(config), target_lock(config.root):
-        return _remediate(config, phases, python, run_id, reuse_passed, deep)
+        steps = _Steps(config, python, run_id or new_run_id(), reuse_passed, deep)
+        return _remediate(steps, phases, cures, approval_timeout_s)
+
+
+class _Steps:
+    """Runs one phase of this run as its cached `phase` task, on the target as it is now."""
+
+    def __init__(
+        self,
+        config: TargetConfig,
+        python: str | None,
+        run_id: str,
+        reuse_passed: bool,
+        deep: bool,
+    ) -> None:
+        self.config, self.python, self.run_id, self.deep = config, python, run_id, deep
+        self.step = gated_phase if reuse_passed else gated_phase.with_options(refresh_cache=True)
+        self.files = list_files(config.root)  # listed again once cures were written
+
+    def cured(self) -> None:
+        self.files = list_files(self.config.root)
+
+    def run(self, name: PhaseName) -> PhaseReport:
+        config = self.config
+        state = self.step(
+            target=str(config.root),
+            phase=name,
+            python=config.python if self.python else None,
+            run_id=self.run_id,
+            fingerprint=phase_fingerprint(config, name, self.files),
+            deep=self.deep,
+            return_state=True,
+        )
+        outcome = phase_report_of(state.result(raise_on_failure=False))
+        if outcome is None:
+            return PhaseReport(
+                name=name, status=PhaseStatus.ERRORED, reason=f"the phase crashed: {state.message}"
+            )
+        if state.name == "Cached":
+            return outcome.model_copy(
+                update={
+                    "reused": True,
+                    "reason": f"reused (unchanged since it passed): {outcome.reason}",
+                }
+            )
+        return outcome
 
 
 def _remediate(
-    config: TargetConfig,
+    steps: _Steps,
     phases: list[PhaseName] | None,
-    python: str | None,
-    run_id: str | None,
-    reuse_passed: bool,
-    deep: bool,
+    cures: CuresMode,
+    approval_timeout_s: int,
 ) -> RemediationReport:
-    run_id = run_id or new_run_id()
-    report = RemediationReport(target=str(config.root), run_id=run_id, started_at=datetime.now(UTC))
-    files = list_files(config.root)
-    step = gated_phase if reuse_passed else gated_phase.with_options(refresh_cache=True)
+    config = steps.config
+    report = RemediationReport(
+        target=str(config.root), run_id=steps.run_id, started_at=datetime.now(UTC)
+    )
     blocker: PhaseReport | None = None
     for name in ordered_phases(phases):
         if blocker is not None:
@@ -113,27 +164,14 @@ def _remediate(
                 )
             )
             continue
-        state = step(
-            target=str(config.root),
-            phase=name,
-            python=config.python if python else None,
-            run_id=run_id,
-            fingerprint=phase_fingerprint(config, name, files),
-            deep=deep,
-            return_state=True,
-        )
-        outcome = phase_report_of(state.result(raise_on_failure=False))
-        if outcome is None:
-            outcome = PhaseReport(
-                name=name, status=PhaseStatus.ERRORED, reason=f"the phase crashed: {state.message}"
-            )
-        elif state.name == "Cached":
-            outcome = outcome.model_copy(
-                update={
-                    "reused": True,
-                    "reason": f"reused (unchanged since it passed): {outcome.reason}",
-                }
-            )
+        outcome = steps.run(name)
+        if outcome.status is not PhaseStatus.PASSED and outcome.suite is not None:
+            offer = offer_cures(config, name, cures, approval_timeout_s)
+            if offer.applied:
+                steps.cured()
+                outcome = steps.run(name)  # the gate again, on the cured target
+            if offer.note:
+                outcome = outcome.model_copy(update={"reason": f"{outcome.reason}; {offer.note}"})
         report.phases.append(outcome)
         if outcome.status is not PhaseStatus.PASSED:
             blocker = outcome

@@ -11,6 +11,9 @@ that ends normally clears the file; one that died (SIGKILL gives no chance to cl
 leaves its token there, and the next holder stops the processes that carry that token,
 and only those: a run on another target, even one nested inside this one, is never
 touched.
+
+A run that waits for a person (approval of its proven cures) lets go of the lock while it
+waits (`lock_released`) and takes it back to apply what was approved.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ class _Held:
     handle: IO[str]
     depth: int
     token: str
+    locked: bool = True  # False while `lock_released` lets another run have it
 
 
 _held: dict[Path, _Held] = {}
@@ -102,20 +106,8 @@ def target_lock(root: Path, *, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]
     path = key / ".remediation" / LOCK_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+", encoding="utf-8")
-    deadline = time.monotonic() + wait_s
     try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    waited = f"; waited {wait_s:g}s" if wait_s > 0 else ""
-                    raise TargetBusyError(
-                        f"another remediation run is using {key} ({_holder(handle)}){waited}: "
-                        f"let it finish, or stop it (its lock is {path})"
-                    ) from None
-                time.sleep(_POLL_S)
+        _take(handle, key, path, wait_s)
         handle.seek(0)
         previous = _TOKEN.search(handle.read())
         if previous:
@@ -134,9 +126,63 @@ def target_lock(root: Path, *, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]
                 yield
         finally:
             with _guard:
-                del _held[key]
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+                held = _held.pop(key)
+            if held.locked:  # not taken back after a release: the file is another run's
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
     finally:
         handle.close()
+
+
+def _take(handle: IO[str], key: Path, path: Path, wait_s: float) -> None:
+    """Hold the flock on `handle`, waiting up to `wait_s`, else `TargetBusyError`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                waited = f"; waited {wait_s:g}s" if wait_s > 0 else ""
+                raise TargetBusyError(
+                    f"another remediation run is using {key} ({_holder(handle)}){waited}: "
+                    f"let it finish, or stop it (its lock is {path})"
+                ) from None
+            time.sleep(_POLL_S)
+
+
+@contextmanager
+def lock_released(root: Path, *, wait_s: float = DEFAULT_WAIT_S) -> Iterator[None]:
+    """Within the block, this process lets go of `root`'s lock (if it holds it), so that
+    another run may use the target (e.g. while a run waits for a person); taken back at
+    the end, waiting up to `wait_s` for a run that took it meanwhile (`TargetBusyError`).
+
+    Call only with nothing of this run's still running on the target: a run that takes
+    the lock meanwhile finds no token in it, and stops nothing of this one."""
+    key = root.resolve()
+    with _guard:
+        held = _held.get(key)
+    if held is None or not held.locked:
+        yield
+        return
+    handle = held.handle
+    handle.seek(0)
+    handle.truncate()
+    handle.flush()
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    held.locked = False
+    try:
+        yield
+    finally:
+        _take(handle, key, key / ".remediation" / LOCK_NAME, wait_s)
+        held.locked = True
+        handle.seek(0)
+        previous = _TOKEN.search(handle.read())
+        if previous:  # a run that took it meanwhile and died
+            reap_orphans(key, previous["token"])
+        handle.seek(0)
+        handle.truncate()
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        handle.write(f"pid {os.getpid()} since {since} token {held.token}")
+        handle.flush()

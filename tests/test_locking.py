@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -166,3 +167,52 @@ def test_remediate_isolation_on_a_busy_target_exits_3_at_once(tmp_path: Path, ca
         holder.wait(timeout=10)
     err = capsys.readouterr().err
     assert f"pid {holder.pid}" in " ".join(err.split())
+
+
+def test_a_released_lock_is_free_for_another_process_and_taken_back(tmp_path: Path) -> None:
+    from testing_lib.locking import lock_released
+
+    with target_lock(tmp_path):
+        with lock_released(tmp_path):
+            holder = hold_in_another_process(tmp_path)  # takes it at once
+            holder.kill()
+            holder.wait(timeout=10)
+        assert not free_for_another_process(tmp_path)  # ours again
+        lock_file = tmp_path / ".remediation" / "run.lock"
+        assert lock_file.read_text().startswith(f"pid {os.getpid()} ")
+    with target_lock(tmp_path, wait_s=0):  # and let go at the end
+        pass
+
+
+def test_taking_a_released_lock_back_waits_for_the_run_that_took_it(tmp_path: Path) -> None:
+    from testing_lib.locking import lock_released
+
+    with target_lock(tmp_path):
+        holder: subprocess.Popen[str] | None = None
+        with pytest.raises(TargetBusyError, match="another remediation run"):
+            with lock_released(tmp_path, wait_s=0):
+                holder = hold_in_another_process(tmp_path)
+        assert holder is not None
+        holder.kill()
+        holder.wait(timeout=10)
+    with target_lock(tmp_path, wait_s=5):  # the outer block left the other run's file alone
+        pass
+
+
+TRY = """
+import sys
+from pathlib import Path
+from testing_lib.locking import TargetBusyError, target_lock
+try:
+    with target_lock(Path(sys.argv[1]), wait_s=0):
+        print("free")
+except TargetBusyError:
+    print("busy")
+"""
+
+
+def free_for_another_process(root: Path) -> bool:
+    tried = subprocess.run(
+        [sys.executable, "-c", TRY, str(root)], capture_output=True, text=True, timeout=60
+    )
+    return tried.stdout.strip() == "free"
