@@ -28,10 +28,11 @@ def test_the_example_is_cured_where_it_can_be(tmp_path: Path) -> None:
     root = Path(shutil.copytree(EXAMPLE, tmp_path / "sick_api", ignore=ignore))
     target = load_target_config(root)
 
-    plan = propose_cures(target, PHASE_ORDER)
+    safe = {"async-mode", "package-markers", "moved-import"}  # the unsafe one is tested apart
 
-    proven = {group.cure for group in plan.report.proven}
-    assert proven == {"async-mode", "package-markers", "moved-import"}
+    plan = propose_cures(target, PHASE_ORDER, only=safe)
+
+    assert {group.cure for group in plan.report.proven} == safe
     assert not [group for group in plan.report.groups if group.status == "refused"]
     for phase in PHASE_ORDER:  # the proof's own runs: before, and with every cure
         expected, before, after = EXPECTED[phase], plan.first[phase], plan.last[phase]
