@@ -226,7 +226,7 @@ def run(
         if outcome is None:
             error(f"the remediation flow crashed: {state.message}")
             raise typer.Exit(EXIT_NEGATIVE)
-        _print_outcome(outcome, config.root)
+        _print_outcome(outcome, config.root, cures)
         if report is not None:
             _write_report(outcome, report)
         raise typer.Exit(EXIT_OK if outcome.passed else EXIT_NEGATIVE)
@@ -378,8 +378,10 @@ def _cure_lines(report: RemediationReport, root: Path) -> list[str]:
     return lines
 
 
-def _print_outcome(outcome: RemediationReport, root: Path) -> None:
+def _print_outcome(outcome: RemediationReport, root: Path, cures: str = "off") -> None:
     out.print(_table(outcome))
-    for line in [*_reasons(outcome), *_cure_lines(outcome, root)]:
+    # with --cures, the phase's reason already names the cures proven (and how to apply them)
+    cure_lines = _cure_lines(outcome, root) if cures == "off" else []
+    for line in [*_reasons(outcome), *cure_lines]:
         out.print(Text(line), soft_wrap=True)
     out.print(Text(f"report: {_saved_path(root, outcome)}"), soft_wrap=True)
