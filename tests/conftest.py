@@ -137,14 +137,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path not in slow)
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: one worker more than the cores. Most tests wait on the pytest, Prefect and
-    server processes they start, so as many workers as cores leave a third of the CPU idle
-    (on 2 cores: 3 workers took the suite from 6:25 to 5:57); `--maxprocesses` caps it."""
-    return (os.cpu_count() or 1) + 1
-
-
 @pytest.hookimpl(optionalhook=True)  # a run without xdist has no such hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getvalue("dist") != "loadgroup":
