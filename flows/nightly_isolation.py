@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Literal
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -188,17 +189,20 @@ def nightly_isolation(
     orders: int = 4,
     seed: int | None = None,
     ci_profiles: bool = False,
+    cures: Literal["off", "propose"] = "propose",
 ) -> IsolationReport:
     """Run the target's isolation selection (`[tool.remediation.isolation]`, by default the
     final_validation phase's) in `orders` orders (seeded) and report order dependence;
-    with `ci_profiles`, also run final_validation's selection under the CI profiles."""
+    with `ci_profiles`, also run final_validation's selection under the CI profiles.
+    `cures="propose"` (the default) proves a fix for each pair new tonight and publishes
+    the proven ones with the artifact; nobody is asked at night, so there is no `ask`."""
     name = Path(target).expanduser().name or str(target)
     try:
         config = load_target_config(target)
         name = config.name
         checked_selection(config)  # before the lock: a target without tests is left untouched
         with target_lock(config.root):
-            return _validate(config, orders, seed, ci_profiles)
+            return _validate(config, orders, seed, ci_profiles, cures == "propose")
     except IsolationNotPassed as exc:
         if isinstance(exc.report, IsolationReport) and exc.report.error:
             _emit_run_failed(name, str(exc))
@@ -223,7 +227,7 @@ def _emit_run_failed(target: str, reason: str) -> None:
 
 
 def _validate(
-    config: TargetConfig, orders: int, seed: int | None, ci_profiles: bool
+    config: TargetConfig, orders: int, seed: int | None, ci_profiles: bool, propose: bool
 ) -> IsolationReport:
     logger = get_run_logger()
     tracked = current_tracking(config.root)
@@ -234,7 +238,7 @@ def _validate(
     save_findings(config.root, saved, findings)
     markdown = isolation_markdown(report, config.name) + "\n" + findings_markdown(findings)
     new_pairs = [pair for pair in report.pairs if pair.victim in set(findings.new_tests)]
-    if new_pairs and not report.error:
+    if propose and new_pairs and not report.error:
         fixes = propose_fixes_for(config, report.model_copy(update={"pairs": new_pairs}))
         patches = save_patches(config.root, saved.stem, fixes)
         markdown += "\n" + fixes_markdown(report, fixes, patches)
