@@ -93,6 +93,23 @@ def test_the_nightly_flow_fails_saves_history_and_names_new_dependencies(
     assert f"Apply it: `remediate isolation {root} --seed 5 --orders 2 --fix --apply`" in markdown
 
 
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_night_with_cures_off_names_the_pair_and_proposes_no_fix(make_target: MakeTarget) -> None:
+    from flows.nightly_isolation import nightly_isolation
+
+    root = make_target()
+    (root / "tests/unit/test_a_polluter.py").write_text(POLLUTER)
+    (root / "tests/unit/test_b_victim.py").write_text(VICTIM)
+
+    night = nightly_isolation(target=str(root), orders=2, seed=5, cures="off", return_state=True)
+
+    assert night.is_failed()
+    markdown = latest_markdown(artifact_key(root.name, "isolation"))
+    assert "`tests/unit/test_b_victim.py::test_no_token` (victim): after" in markdown
+    assert "- fix:" not in markdown
+    assert not (history_dir(root) / "fixes").exists()
+
+
 def latest_markdown(key: str) -> str:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
