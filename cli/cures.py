@@ -96,20 +96,22 @@ def _phases(phase: list[str] | None) -> list[str]:
 
 def _propose(root: Path, phases: list[str], only: list[str], python: str | None) -> CurePlan:
     from cli.progress_lines import showing_progress
-    from testing_lib.config.target import load_target_config
-    from testing_lib.cures.session import propose_cures
     from testing_lib.exceptions import RunnerError, TargetConfigError
     from testing_lib.isolation.validation_progress import IsolationProgress
 
-    try:
-        target = load_target_config(root, python=python)
-    except TargetConfigError as exc:
-        raise usage_error(str(exc)) from exc
     progress = IsolationProgress()
-    progress.stage("running the phases on a scratch copy")
+    progress.stage("reading the target's configuration")
     try:
         with Status("", console=err) as status, showing_progress(progress, status):
+            # loaded once the progress shows: the cures load libcst
+            from testing_lib.config.target import load_target_config
+            from testing_lib.cures.session import propose_cures
+
+            target = load_target_config(root, python=python)
+            progress.stage("running the phases on a scratch copy")
             return propose_cures(target, phases, only=only, progress=progress.stage)  # type: ignore[arg-type]
+    except TargetConfigError as exc:
+        raise usage_error(str(exc)) from exc
     except RunnerError as exc:  # the target's interpreter cannot run its tests
         raise usage_error(str(exc)) from exc
     except OSError as exc:  # the scratch copy could not be made (a full disk, ...)

@@ -29,10 +29,14 @@ def showing_progress(progress: IsolationProgress, status: Status) -> Iterator[No
     """While the block runs, show `progress`: in `status` on a terminal, else as a printed
     line on stderr every interval."""
     if err.is_terminal:
+        status.update(progress.line())  # at once: the command has started
         with heartbeat(progress, status.update, TERMINAL_EVERY_S):
             yield
         return
-    with heartbeat(
-        progress, lambda line: err.print(Text(f"… {line}"), soft_wrap=True), _interval()
-    ):
+
+    def emit(line: str) -> None:
+        err.print(Text(f"… {line}"), soft_wrap=True)
+
+    emit(progress.line())  # at once, then every interval: a log shows it started, and lives
+    with heartbeat(progress, emit, _interval()):
         yield

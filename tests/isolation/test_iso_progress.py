@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from testing_lib.isolation.validation_progress import IsolationProgress, heartbeat
 
 
@@ -34,3 +36,19 @@ def test_a_heartbeat_emits_the_current_line_until_the_block_ends() -> None:
     assert all(line.startswith("locating polluters (0 of 3 done)") for line in lines)
     # the block's end stops it: its thread is gone
     assert not [t for t in threading.enumerate() if t.name == "isolation-progress"]
+
+
+def test_off_a_terminal_the_first_line_comes_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.status import Status
+
+    from cli.console import err
+    from cli.progress_lines import showing_progress
+
+    progress = IsolationProgress()
+    progress.stage("running the phases on a scratch copy")
+    with Status("", console=err) as status, showing_progress(progress, status):
+        pass  # ends long before the first interval (30 s)
+
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("… ")]
+    assert len(lines) == 1
+    assert lines[0].startswith("… running the phases on a scratch copy, 0m00s elapsed")
