@@ -10,7 +10,7 @@ proof: before → after, the proof runs with their commands, the diff.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -60,6 +60,18 @@ class FailureGroup:
     @property
     def label(self) -> str:
         return f"{self.title} ({self.key})" if self.key else self.title
+
+    def line(self, status: CureStatus, **fields: Any) -> GroupCure:
+        """The group's line of the cure report, with `status` and the other `fields`."""
+        return GroupCure(
+            kind=self.kind,
+            key=self.key,
+            label=self.label,
+            count=len(self.members),
+            phases=list(self.phases),
+            status=status,
+            **fields,
+        )
 
     @property
     def collection_errors(self) -> list[str]:

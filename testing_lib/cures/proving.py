@@ -38,13 +38,8 @@ def file_plan(root: Path, change: Change) -> FilePlan:
 
 def cure_line(ws: Workspace, group: FailureGroup, candidate: Candidate) -> GroupCure:
     """The group's line of the report for `candidate`, before its proof (refused until then)."""
-    return GroupCure(
-        kind=group.kind,
-        key=group.key,
-        label=group.label,
-        count=len(group.members),
-        phases=list(group.phases),
-        status="refused",
+    return group.line(
+        "refused",
         cure=candidate.kind,
         summary=candidate.summary,
         safe=candidate.safe,

@@ -188,15 +188,7 @@ def counts(suite: TestSuiteResult) -> PhaseCounts:
 
 
 def _no_cure(group: FailureGroup, reason: str) -> GroupCure:
-    return GroupCure(
-        kind=group.kind,
-        key=group.key,
-        label=group.label,
-        count=len(group.members),
-        phases=list(group.phases),
-        status="no cure",
-        summary=reason,
-    )
+    return group.line("no cure", summary=reason)
 
 
 def _check_together(

@@ -119,8 +119,8 @@ def harm(before: TestSuiteResult, after: TestSuiteResult) -> list[str]:
 
 
 def _first_line(suite: TestSuiteResult, nodeid: str) -> str:
-    lines = [line for line in _msg(suite, nodeid).splitlines() if line.startswith("E ")]
-    return (lines[-1][1:].strip() if lines else _msg(suite, nodeid).strip()[:120]) or "?"
+    """The exception a module's collection error ends with (as the triage reads it)."""
+    return exception_line(_msg(suite, nodeid)) or "?"
 
 
 def judge(group: FailureGroup, before: TestSuiteResult, after: TestSuiteResult) -> Verdict:
