@@ -21,6 +21,7 @@ from testing_lib.config.target import TargetConfig
 from testing_lib.cures.cure_models import Change
 from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import RunnerError
+from testing_lib.organizer.pytest_settings import nested_pytest_home
 from testing_lib.results import TestSuiteResult
 from testing_lib.runner import probe_interpreter, run_pytest
 from testing_lib.scratch_tree import scratch_copy
@@ -70,7 +71,16 @@ class Workspace:
         if config.test_timeout_s and _has_pytest_timeout(self.target.python):
             args.append(f"--timeout={config.test_timeout_s:g}")  # as the proof ran it
         command = shlex.join([*args, *config.pytest_args, *selection.existing])
-        return f"cd {shlex.quote(str(self.origin))} && {command}"
+        home = self.origin / self._home(selection.existing).relative_to(self.copy)
+        return f"cd {shlex.quote(str(home))} && {command}"
+
+    def _home(self, selection: Sequence[str]) -> Path:
+        """Where a run of `selection` starts: the copy's root; for a bare run (the whole
+        suite) of a project whose pytest configuration lives in one folder below it
+        (`tests/pytest.ini`), that folder, as a developer runs it."""
+        if selection:
+            return self.copy
+        return nested_pytest_home(self.copy) or self.copy
 
     def run(self, phase: PhaseName) -> TestSuiteResult:
         """The phase's run on the copy as it is now (made once per state of the copy)."""
@@ -83,7 +93,7 @@ class Workspace:
             self._progress(f"running {phase} on the scratch copy")
             self.runs += 1
             self._latest[phase] = run_pytest(
-                cwd=self.copy,
+                cwd=self._home(selection.existing),
                 selection=list(selection.existing),
                 python=self.target.python,
                 suite_name=f"cure-proof-{phase}",

@@ -27,13 +27,13 @@ class Shape:
     files: dict[str, str]
     cured_tests: tuple[str, ...]  # test ids that must pass once cured
     pyproject_extra: str = ""
+    pyproject: str | None = None  # the whole pyproject.toml, in place of the usual one
 
     def write(self, folder: Path) -> Path:
         root = folder / self.name
         root.mkdir(parents=True)
-        (root / "pyproject.toml").write_text(
-            PYPROJECT.format(name=self.name, extra=self.pyproject_extra), encoding="utf-8"
-        )
+        text = self.pyproject or PYPROJECT.format(name=self.name, extra=self.pyproject_extra)
+        (root / "pyproject.toml").write_text(text, encoding="utf-8")
         for relative, text in self.files.items():
             path = root / relative
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +54,20 @@ ASYNC_DEFAULT_STRICT = Shape(
         "tests/unit/test_plain.py": PASSING,
     },
     cured_tests=("tests/unit/test_async.py::test_awaits",),
+)
+
+# pytest's rootdir below the project: the only pytest configuration is tests/pytest.ini, so a
+# bare run belongs in tests/ (ids relative to it), and the cure goes into that file.
+ASYNC_ROOTDIR_BELOW = Shape(
+    name="async_rootdir_below",
+    cure="async-mode",
+    files={
+        "tests/pytest.ini": "[pytest]\nasyncio_default_fixture_loop_scope = function\n",
+        "tests/unit/test_async.py": ASYNC_DEFAULT_STRICT.files["tests/unit/test_async.py"],
+        "tests/unit/test_plain.py": PASSING,
+    },
+    cured_tests=("unit/test_async.py::test_awaits",),
+    pyproject='[project]\nname = "async_rootdir_below"\nversion = "0"\n',
 )
 
 ASYNC_STRICT_ON_PURPOSE = Shape(
@@ -229,6 +243,7 @@ MIXED = Shape(
 CURABLE = (
     ASYNC_DEFAULT_STRICT,
     ASYNC_STRICT_ON_PURPOSE,
+    ASYNC_ROOTDIR_BELOW,
     BASENAME_CLASH,
     MOVED_MODULE,
     REORGANIZED,

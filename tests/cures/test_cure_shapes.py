@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.fix import fix_app
+from testing_lib.organizer.pytest_settings import nested_pytest_home
 from testing_lib.results import TestStatus
 from testing_lib.runner import run_pytest
 from tests.cures.sick_shapes import (
@@ -35,7 +36,9 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def outcomes(root: Path) -> dict[str, TestStatus]:
-    suite = run_pytest(cwd=root, selection=[], suite_name="after-the-cure")
+    """The whole suite in a fresh pytest, from where its configuration says it runs."""
+    home = nested_pytest_home(root) or root
+    suite = run_pytest(cwd=home, selection=[], suite_name="after-the-cure")
     assert not suite.collection_errors, suite.collection_errors
     return {result.test_name: result.status for result in suite.results}
 
