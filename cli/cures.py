@@ -30,6 +30,7 @@ from rich.text import Text
 from cli.console import EXIT_NEGATIVE, EXIT_OK, err, error, out, usage_error, write_failed
 from cli.unfinished_organize import refuse_over_unfinished_organize
 from testing_lib.config.phases import PHASE_ORDER
+from testing_lib.cures.kinds import CURE_KINDS
 
 if TYPE_CHECKING:
     from testing_lib.codemods import ApplyReport
@@ -163,7 +164,12 @@ def cures(
     ] = False,
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Try only cures of this kind (repeatable), e.g. async-mode."),
+        typer.Option(
+            "--only",
+            help="Try only cures of this kind (repeatable): "
+            + ", ".join(CURE_KINDS)
+            + "; an unsafe one (skip-missing) is written only when named here.",
+        ),
     ] = None,
     python: Annotated[
         str | None,
@@ -171,8 +177,6 @@ def cures(
     ] = None,
 ) -> None:
     """Prove a cure for each failure group with a mechanical cause; show it, or --apply it."""
-    from testing_lib.cures.kinds import CURE_KINDS
-
     if not target.is_dir():
         raise usage_error(f"{target} is not a folder: pass the project's root")
     unknown = [kind for kind in only or [] if kind not in CURE_KINDS]

@@ -9,25 +9,23 @@ read; a name that no longer exists).
 
 from __future__ import annotations
 
-from testing_lib.cures import (
-    async_mode,
-    fixture_visibility,
-    http_client_app,
-    moved_imports,
-    package_markers,
-    skip_missing,
-)
+from testing_lib.cures.async_mode import propose as async_cure
 from testing_lib.cures.context import CureContext, Proposal, Proposer
 from testing_lib.cures.cure_models import FailureGroup, NoCure
+from testing_lib.cures.fixture_visibility import propose as fixture_cure
+from testing_lib.cures.http_client_app import propose as http_client_cure
+from testing_lib.cures.moved_imports import propose as moved_import_cure
+from testing_lib.cures.package_markers import propose_for_clash, propose_for_relative
+from testing_lib.cures.skip_missing import propose as skip_missing_cure
 
 # tried in order: the first that proposes a cure, or says why there is none, answers
 CATALOGUE: dict[str, tuple[Proposer, ...]] = {
-    "async_without_plugin": (async_mode.propose,),
-    "basename_clash": (package_markers.propose_for_clash,),
-    "relative_import": (package_markers.propose_for_relative,),
-    "missing_module": (moved_imports.propose, skip_missing.propose),
-    "missing_fixture": (fixture_visibility.propose,),
-    "type_error": (http_client_app.propose,),
+    "async_without_plugin": (async_cure,),
+    "basename_clash": (propose_for_clash,),
+    "relative_import": (propose_for_relative,),
+    "missing_module": (moved_import_cure, skip_missing_cure),
+    "missing_fixture": (fixture_cure,),
+    "type_error": (http_client_cure,),
 }
 
 
