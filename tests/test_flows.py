@@ -306,7 +306,9 @@ def test_a_sharded_gate_reports_the_same_results_as_an_unsharded_one(make_target
     outcome = {(r.test_name, r.status) for r in whole.suite.results}
     assert {(r.test_name, r.status) for r in sharded.suite.results} == outcome
     assert (sharded.suite.passed_tests, sharded.suite.failed_tests) == (28, 4)
-    run = sorted((root / ".remediation" / "runs").iterdir())[-1]
+    # the sharded run is the later one: run ids sort by the second they started, then by a
+    # random suffix, so two runs in one second do not sort by time
+    run = max((root / ".remediation" / "runs").iterdir(), key=lambda path: path.stat().st_mtime_ns)
     shard_files = sorted(run.glob("foundation/shard-*/results.jsonl"))
     assert len(shard_files) == 3
     assert all(f.read_text().count('"event": "result"') > 0 for f in shard_files)
