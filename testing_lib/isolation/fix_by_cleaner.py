@@ -27,7 +27,6 @@ from testing_lib.isolation.fix_proof import (
 )
 from testing_lib.isolation.order_models import PolluterPair
 from testing_lib.results import TestStatus
-from testing_lib.scratch_tree import scratch_copy
 
 
 def _parts(nodeid: str) -> tuple[str, str]:
@@ -94,19 +93,21 @@ def _try_cleaner(
     _, cleaner_source = context.source((base / cleaner_module).as_posix().removeprefix("./"))
     brittle = pair.kind == "brittle"
     after = cleaner_fix(cleaner_source, cleaner_name, before, victim_name, cleaner, setup=brittle)
-    with scratch_copy(root, context.contents()) as copy:
-        runs = ScratchRuns(copy, setup)
-        orders = context.orders(runs, [pair.victim])
-        try:
-            module_before = runs.outcomes([victim_module])
-        except RunnerError:
-            module_before = {}
-        runs.write(relative, after)
+    runs = context.runs
+    orders = context.orders([pair.victim])
+    try:
+        module_before = runs.outcomes([victim_module])
+    except RunnerError:
+        module_before = {}
+    runs.write(relative, after)
+    try:
         proof = [
             *prove_pair(runs, pair.polluter, pair.victim, orders.get(pair.victim)),
             prove_module_unharmed(runs, victim_module, module_before, "victim's module"),
             *(_no_new_polluter(runs, context, pair) if brittle else []),
         ]
+    finally:
+        runs.write(relative, before)  # kept only when planned
     failed = [run for run in proof if not run.passed]
     fix = PairFix(
         victim=pair.victim,

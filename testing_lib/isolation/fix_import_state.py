@@ -28,7 +28,6 @@ from testing_lib.isolation.fix_proof import (
 from testing_lib.isolation.import_effects import import_args, module_of
 from testing_lib.isolation.order_models import ImportedChange, ImportSideEffect
 from testing_lib.results import TestStatus
-from testing_lib.scratch_tree import scratch_copy
 
 logger = logging.getLogger(__name__)
 
@@ -93,15 +92,17 @@ def fix_import_state(
         f"{change.module}.{change.name} = {change.alone!r} (not {change.imported!r})"
         for change in effect.changed
     ]
-    with scratch_copy(context.root, context.contents()) as copy:
-        runs = ScratchRuns(copy, setup)
-        try:
-            module_before = runs.outcomes([victim_module])
-        except RunnerError as exc:
-            logger.warning("Could not run %s before the patch: %s", victim_module, exc)
-            module_before = {}
-        runs.write(relative, after)
+    runs = context.runs
+    try:
+        module_before = runs.outcomes([victim_module])
+    except RunnerError as exc:
+        logger.warning("Could not run %s before the patch: %s", victim_module, exc)
+        module_before = {}
+    runs.write(relative, after)
+    try:
         fix.proof = _prove(runs, effect, order, victim_module, module_before)
+    finally:
+        runs.write(relative, before)  # kept only when planned
     failed = [run for run in fix.proof if not run.passed]
     if failed:
         fix.status = "not proven"

@@ -70,16 +70,34 @@ def propose_fixes(
     setup: ProofSetup,
     failing_orders: Mapping[str, Sequence[str]],
     progress: IsolationProgress | None = None,
+    copy: Path | None = None,
 ) -> tuple[FixReport, CodemodPlan]:
     """A proven fix (or why none) for every confirmed pair of `report`.
 
-    Fixes build on each other: each is made and proven on the target with the fixes planned
-    before it applied, so two fixes of one file become one patch of it. A brittle test is
-    fixed after its state-setter (as that fix left it): with it, when that fix takes away
-    the state it relied on; else last."""
+    Fixes build on each other: each is made and proven on one scratch copy of the target
+    holding the fixes planned before it, so two fixes of one file become one patch of it.
+    A brittle test is fixed after its state-setter (as that fix left it): with it, when
+    that fix takes away the state it relied on; else last. `copy`: prove them on that
+    scratch copy of the target (another proof's, holding its own patches), left as found;
+    else on a copy made here."""
     root = Path(report.root)
-    result = FixReport(root=str(root))
-    planned: dict[str, FilePlan] = {}
+    if copy is not None:
+        runs = ScratchRuns(copy, setup)
+        try:
+            return _propose(
+                report, FixContext(root, setup, dict(failing_orders), report, runs), progress
+            )
+        finally:
+            runs.put_back()
+    with scratch_copy(root) as made:
+        context = FixContext(root, setup, dict(failing_orders), report, ScratchRuns(made, setup))
+        return _propose(report, context, progress)
+
+
+def _propose(
+    report: IsolationReport, context: FixContext, progress: IsolationProgress | None
+) -> tuple[FixReport, CodemodPlan]:
+    result = FixReport(root=str(context.root))
     groups: dict[str, list[PolluterPair]] = {}
     brittle: list[PolluterPair] = []
     for pair in report.pairs:
@@ -89,9 +107,8 @@ def propose_fixes(
             brittle.append(pair)
         else:
             groups.setdefault(_module(pair.polluter), []).append(pair)
-    isolating = isolating_fixture(root)
+    isolating = isolating_fixture(context.root)
     handled: set[str] = set()
-    context = FixContext(root, setup, dict(failing_orders), report, planned)
     progress = progress or IsolationProgress()
     progress.stage(
         "proving fixes on a scratch copy (polluter modules, brittle tests, import-time effects)",
@@ -111,15 +128,16 @@ def propose_fixes(
         fix, change = fix_with_cleaner(context, pair, _brittle_reason(pair))
         result.fixes.append(fix)
         if change is not None:
-            planned[change.relative] = change
+            context.plan(change)
     order = [entry.test_name for entry in report.results]  # the collected order
     for effect in report.import_side_effects:
         progress.step()
         fix, change = fix_import_state(context, effect, order)
         result.fixes.append(fix)
         if change is not None:
-            planned[change.relative] = change
-    plan = CodemodPlan(root=root, files=list(planned.values()), scanned=len(planned))
+            context.plan(change)
+    planned = context.planned
+    plan = CodemodPlan(root=context.root, files=list(planned.values()), scanned=len(planned))
     return result, plan
 
 
@@ -145,79 +163,77 @@ def _fix_module(
     `followers` are brittle tests relying on these polluters: a patch that stops a polluter
     leaving its state behind takes that state from them, so it is kept only when each of
     them gets its own setup, proven on top of it (and their fixes are returned with it)."""
-    root, setup = context.root, context.setup
+    root, setup, runs = context.root, context.setup, context.runs
     relative = (Path(setup.rootdir) / module).as_posix().removeprefix("./")
     original, before = context.source(relative)
     tried: dict[str, PairFix] = {}
     leaks: dict[str, list[StateLeak]] = {}
-    with scratch_copy(root, context.contents()) as copy:
-        runs = ScratchRuns(copy, setup)
-        failing_orders = context.orders(runs, [pair.victim for pair in pairs])
-        for pair in pairs:
-            found = pair.leaks
-            if not found:
-                try:
-                    found = runs.leaks_of(pair.polluter, pair.victim)
-                except RunnerError as exc:
-                    logger.warning("Could not read what %s leaves: %s", pair.polluter, exc)
-            leaks[pair.victim] = list(found)
-        fixable = _unique(restorable(leak for found in leaks.values() for leak in found))
-        module_before: dict[str, TestStatus] | None = None
-        for candidate in _candidates(before, pairs, fixable, isolating):
-            if isinstance(candidate, str):
-                tried = {pair.victim: _unmade(pair, relative, candidate) for pair in pairs}
-                continue
-            after, restores = candidate
-            if module_before is None:
-                try:
-                    module_before = runs.outcomes([module])
-                except RunnerError as exc:
-                    module_before = {}
-                    logger.warning("Could not run %s before the patch: %s", module, exc)
-            runs.write(relative, after)
-            fixes = [
-                PairFix(
-                    victim=pair.victim,
-                    polluter=pair.polluter,
-                    status="proven",
-                    file=relative,
-                    diff=unified_diff(relative, before, after),
-                    restores=restores(pair),
-                    proof=prove_pair(
-                        runs,
-                        pair.polluter,
-                        pair.victim,
-                        failing_orders.get(pair.victim),
-                        until_failure=True,
-                    ),
-                )
-                for pair in pairs
-            ]
-            if all(run.passed for fix in fixes for run in fix.proof):  # else refused already
-                relied = [pair.victim for pair in followers]
-                unharmed = prove_module_unharmed(runs, module, module_before, relied=relied)
-                for fix in fixes:
-                    fix.proof.append(unharmed)
-            runs.write(relative, before)
+    failing_orders = context.orders([pair.victim for pair in pairs])
+    for pair in pairs:
+        found = pair.leaks
+        if not found:
+            try:
+                found = runs.leaks_of(pair.polluter, pair.victim)
+            except RunnerError as exc:
+                logger.warning("Could not read what %s leaves: %s", pair.polluter, exc)
+        leaks[pair.victim] = list(found)
+    fixable = _unique(restorable(leak for found in leaks.values() for leak in found))
+    module_before: dict[str, TestStatus] | None = None
+    for candidate in _candidates(before, pairs, fixable, isolating):
+        if isinstance(candidate, str):
+            tried = {pair.victim: _unmade(pair, relative, candidate) for pair in pairs}
+            continue
+        after, restores = candidate
+        if module_before is None:
+            try:
+                module_before = runs.outcomes([module])
+            except RunnerError as exc:
+                module_before = {}
+                logger.warning("Could not run %s before the patch: %s", module, exc)
+        runs.write(relative, after)
+        fixes = [
+            PairFix(
+                victim=pair.victim,
+                polluter=pair.polluter,
+                status="proven",
+                file=relative,
+                diff=unified_diff(relative, before, after),
+                restores=restores(pair),
+                proof=prove_pair(
+                    runs,
+                    pair.polluter,
+                    pair.victim,
+                    failing_orders.get(pair.victim),
+                    until_failure=True,
+                ),
+            )
+            for pair in pairs
+        ]
+        if all(run.passed for fix in fixes for run in fix.proof):  # else refused already
+            relied = [pair.victim for pair in followers]
+            unharmed = prove_module_unharmed(runs, module, module_before, relied=relied)
             for fix in fixes:
-                failed = [run for run in fix.proof if not run.passed]
-                if failed:
-                    fix.status = "not proven"
-                    fix.reason = "; ".join(f"{run.name}: {run.detail}" for run in failed)
-            if all(fix.status == "proven" for fix in fixes):
-                patch = FilePlan(
-                    path=root / relative, relative=relative, before=original, after=after.encode()
-                )
-                kept = _with_followers(context, patch, fixes, followers)
-                if kept is not None:
-                    return kept
-            tried = {fix.victim: fix for fix in fixes}
+                fix.proof.append(unharmed)
+        runs.write(relative, before)
+        for fix in fixes:
+            failed = [run for run in fix.proof if not run.passed]
+            if failed:
+                fix.status = "not proven"
+                fix.reason = "; ".join(f"{run.name}: {run.detail}" for run in failed)
+        if all(fix.status == "proven" for fix in fixes):
+            patch = FilePlan(
+                path=root / relative, relative=relative, before=original, after=after.encode()
+            )
+            kept = _with_followers(context, patch, fixes, followers)
+            if kept is not None:
+                return kept
+        tried = {fix.victim: fix for fix in fixes}
     fixes = []
     for pair in pairs:
         reason = _no_fix_reason(pair, leaks[pair.victim])
         fix, change = fix_with_cleaner(context, pair, reason)
         if change is not None:
-            context.planned[change.relative] = change
+            context.plan(change)
         elif pair.victim in tried:  # what was tried and why it failed says more
             fix = tried[pair.victim]
         fixes.append(fix)
@@ -230,14 +246,13 @@ def _with_followers(
     """Plan `change` with a proven setup for each follower; None (nothing planned, and
     `fixes` say why) when one of them is not proven."""
     saved = dict(context.planned)
-    context.planned[change.relative] = change
+    context.plan(change)
     followed = []
     for pair in followers:
         fix, follow = fix_with_cleaner(context, pair, _brittle_reason(pair))
         followed.append(fix)
         if follow is None:
-            context.planned.clear()
-            context.planned.update(saved)
+            context.replan(saved)
             for kept in fixes:
                 kept.status = "not proven"
                 kept.reason = (
@@ -245,7 +260,7 @@ def _with_followers(
                     f"proven for it ({fix.reason})"
                 )
             return None
-        context.planned[follow.relative] = follow
+        context.plan(follow)
     return [*fixes, *followed]
 
 

@@ -46,35 +46,52 @@ class ProofSetup:
 @dataclass
 class FixContext:
     """What every fix of one `--fix` run shares: the target, how its tests run, the orders
-    that failed, the report, and the patches planned so far (relative path -> plan)."""
+    that failed, the report, the one scratch copy every fix is proven on (`runs`), and the
+    patches planned so far (relative path -> plan), which that copy holds."""
 
     root: Path
     setup: ProofSetup
     failing_orders: dict[str, Sequence[str]]
     report: IsolationReport
+    runs: ScratchRuns
     planned: dict[str, FilePlan] = field(default_factory=dict)
     rebuilt: bool = False  # the report's orders were rebuilt into failing_orders
 
-    def orders(self, runs: ScratchRuns, victims: Sequence[str]) -> Mapping[str, Sequence[str]]:
+    def orders(self, victims: Sequence[str]) -> Mapping[str, Sequence[str]]:
         """Each victim's failing order: as the validator gave them, else rebuilt from the
-        report (once per run of the fixes, on the first scratch copy that needs them)."""
+        report (once per run of the fixes, when a fix first needs them)."""
         if not self.rebuilt and any(victim not in self.failing_orders for victim in victims):
-            self.failing_orders = {**rebuilt_orders(runs, self.report), **self.failing_orders}
+            self.failing_orders = {
+                **rebuilt_orders(self.runs, self.report),
+                **self.failing_orders,
+            }
             self.rebuilt = True
         return self.failing_orders
 
     def source(self, relative: str) -> tuple[bytes, str]:
-        """(the target's bytes, the text to patch: with the fixes planned so far) of a file."""
-        original = (self.root / relative).read_bytes()
-        plan = self.planned.get(relative)
-        return original, (plan.after if plan else original).decode("utf-8")
+        """(the target's bytes, the text to patch: as the copy holds it, with the fixes
+        planned so far) of a file."""
+        return (self.root / relative).read_bytes(), self.runs.read(relative).decode("utf-8")
 
-    def contents(self) -> dict[str, bytes]:
-        return {relative: plan.after for relative, plan in self.planned.items()}
+    def plan(self, change: FilePlan) -> None:
+        """Keep `change`: planned, and held by the copy the next fixes are proven on."""
+        self.planned[change.relative] = change
+        self.runs.write(change.relative, change.after.decode("utf-8"))
+
+    def replan(self, saved: Mapping[str, FilePlan]) -> None:
+        """Back to the patches `saved` (an earlier `planned`), on the copy too."""
+        for relative in set(self.planned) | set(saved):
+            if relative in saved:
+                self.runs.write(relative, saved[relative].after.decode("utf-8"))
+            else:
+                self.runs.put_back(relative)
+        self.planned.clear()
+        self.planned.update(saved)
 
 
 class ScratchRuns:
-    """Runs pytest on a scratch copy, from pytest's rootdir in it."""
+    """Runs pytest on a scratch copy, from pytest's rootdir in it. The copy may be shared
+    with other proofs (the cures'): the files a fix writes are put back by `put_back`."""
 
     def __init__(self, copy: Path, setup: ProofSetup) -> None:
         self.copy = copy
@@ -83,11 +100,27 @@ class ScratchRuns:
         # outcomes of the runs made on the copy as it is now: pairs that need the same run
         # (a victim alone, the order that failed) share it; `write` drops them
         self._runs: dict[tuple[str, ...], dict[str, TestStatus]] = {}
+        self._found: dict[str, bytes] = {}  # relative -> the copy's bytes before any write
+
+    def read(self, relative: str) -> bytes:
+        return (self.copy / relative).read_bytes()
 
     def write(self, relative: str, content: str) -> None:
         """Put `content` in the copy's file `relative` (to the target root)."""
+        self._found.setdefault(relative, self.read(relative))
         (self.copy / relative).write_bytes(content.encode("utf-8"))
         self._runs.clear()
+
+    def found(self, relative: str) -> bytes:
+        """The file as the copy held it before this session wrote it."""
+        return self._found[relative] if relative in self._found else self.read(relative)
+
+    def put_back(self, relative: str | None = None) -> None:
+        """The file `relative` (every file, without it) as the copy held it before."""
+        for path in [relative] if relative else list(self._found):
+            if path in self._found:
+                (self.copy / path).write_bytes(self._found[path])
+                self._runs.clear()
 
     def order_outcomes(self, order: Sequence[str]) -> dict[str, TestStatus]:
         """Every outcome of one run of `order` (forked from a collected session), run once
