@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from testing_lib.proof_run import ProofRun
+
 CureStatus = Literal["proven", "refused", "no cure"]
 
 
@@ -82,16 +84,6 @@ class FailureGroup:
         return [node for node, source in self.members.items() if source != "collection_error"]
 
 
-class ProofRunModel(BaseModel):
-    """One pytest run of a proof: what ran, the command to replay it, and its verdict."""
-
-    name: str  # "before" / "after"
-    phase: str
-    command: str  # run from the target's root
-    passed: bool = True
-    detail: str = ""
-
-
 class GroupCure(BaseModel):
     """One failure group's line in the cure report."""
 
@@ -107,7 +99,7 @@ class GroupCure(BaseModel):
     held: bool = False  # proven but unsafe and not asked for by name: shown, never written
     before: str = ""  # "2 modules never collected"
     after: str = ""  # "2 modules collected: 5 tests ran: 5 passed"
-    proof: list[ProofRunModel] = Field(default_factory=list)
+    proof: list[ProofRun] = Field(default_factory=list)
     reason: str = ""  # why a cure was refused
     diff: str = ""
     files: list[str] = Field(default_factory=list)

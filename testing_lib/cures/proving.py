@@ -18,10 +18,10 @@ from testing_lib.cures.cure_models import (
     Change,
     FailureGroup,
     GroupCure,
-    ProofRunModel,
 )
 from testing_lib.cures.verdict import harm, judge
 from testing_lib.cures.workspace import Workspace
+from testing_lib.proof_run import ProofRun
 from testing_lib.results import TestSuiteResult
 
 
@@ -62,9 +62,9 @@ def record(
     for phase in concerned:
         verdict = judge(group, before[phase], after[phase])
         command = ws.command(phase)
-        result.proof.append(ProofRunModel(name="before", phase=phase, command=command))
+        result.proof.append(ProofRun(name="before", phase=phase, command=command, passed=True))
         result.proof.append(
-            ProofRunModel(
+            ProofRun(
                 name="after",
                 phase=phase,
                 command=command,

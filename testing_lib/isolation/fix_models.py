@@ -6,16 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from testing_lib.proof_run import ProofRun
+
+__all__ = ["FixReport", "FixStatus", "PairFix", "ProofRun"]
+
 FixStatus = Literal["proven", "not proven", "no local fix"]
-
-
-class ProofRun(BaseModel):
-    """One pytest run on the patched scratch copy, and whether it showed what it must."""
-
-    name: str  # "replay", "victim alone", "polluter's module", "failing order"
-    command: str  # what ran, as a developer would type it (from pytest's rootdir)
-    passed: bool
-    detail: str = ""
 
 
 class PairFix(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.approval import approval_form, pause_key
-from testing_lib.cures.cure_models import Change, CureReport, GroupCure, ProofRunModel
+from testing_lib.cures.cure_models import Change, CureReport, GroupCure, ProofRun
 from testing_lib.cures.proposal_markdown import proposal_markdown
 from testing_lib.cures.proposals import Proposal, save_proposal
 from testing_lib.cures.session import CurePlan
@@ -27,8 +27,10 @@ def _proven(label: str, diff: str) -> GroupCure:
         before="2 test(s) failed",
         after="2 ran: 2 passed",
         proof=[
-            ProofRunModel(name="before", phase="foundation", command=command),
-            ProofRunModel(name="after", phase="foundation", command=command, detail="2 passed"),
+            ProofRun(name="before", phase="foundation", command=command, passed=True),
+            ProofRun(
+                name="after", phase="foundation", command=command, passed=True, detail="2 passed"
+            ),
         ],
         diff=diff,
     )
