@@ -54,9 +54,9 @@ def show_group(group: GroupCure, index: int, diff: bool) -> None:
     _say(f"   cure ({group.cure}): {group.summary}")
     _say(f"   before → after: {group.before} → {group.after}")
     for run in group.proof:
-        if run.name == "after":
+        if run.name != "before":  # a phase's run after the cure, or a run of its kind's
             mark = "✓" if run.passed else "✗"
-            _say(f"   {mark} proof, {run.phase}: {run.detail}")
+            _say(f"   {mark} proof, {run.phase if run.name == 'after' else run.name}: {run.detail}")
             _say(f"     {run.command}")
     if group.reason:
         _say(f"   refused: {group.reason}", "yellow")

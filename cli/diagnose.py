@@ -228,6 +228,12 @@ def isolation(
 
 
 def _finish(report: IsolationReport, json_path: Path | None) -> NoReturn:
+    from testing_lib.isolation.history import save_latest
+
+    try:  # what `remediate fix` reads for the order-dependent failures of a phase
+        save_latest(Path(report.root), report)
+    except OSError as exc:
+        err.print(Text(f"warning: the report could not be kept for `remediate fix`: {exc}"))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")

@@ -15,6 +15,7 @@ from testing_lib.cures.cure_models import FailureGroup, NoCure
 from testing_lib.cures.fixture_visibility import propose as fixture_cure
 from testing_lib.cures.http_client_app import propose as http_client_cure
 from testing_lib.cures.moved_imports import propose as moved_import_cure
+from testing_lib.cures.order_dependence import propose as order_dependence_cure
 from testing_lib.cures.package_markers import propose_for_clash, propose_for_relative
 from testing_lib.cures.skip_missing import propose as skip_missing_cure
 
@@ -26,6 +27,7 @@ CATALOGUE: dict[str, tuple[Proposer, ...]] = {
     "missing_module": (moved_import_cure, skip_missing_cure),
     "missing_fixture": (fixture_cure,),
     "type_error": (http_client_cure,),
+    "order_dependent": (order_dependence_cure,),
 }
 
 

@@ -4,10 +4,12 @@ left them, and the target's facts (its plugins, pytest configuration, modules)."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from testing_lib.cures.cure_models import Candidate, Change, FailureGroup, NoCure
+from testing_lib.cures.groups import module_of
 from testing_lib.cures.workspace import Workspace
+from testing_lib.isolation.order_models import IsolationReport
 from testing_lib.triage import TargetFacts
 
 
@@ -15,6 +17,10 @@ from testing_lib.triage import TargetFacts
 class CureContext:
     workspace: Workspace
     facts: TargetFacts
+    isolation: IsolationReport | None = None  # the target's latest, for order dependence
+    # proposals a kind may reuse while the files they patch are unchanged (ones that cost
+    # pytest runs to find): the group's key -> the proposal
+    found: dict[tuple[str, str | None], Proposal] = field(default_factory=dict)
 
     def read(self, relative: str) -> bytes | None:
         return self.workspace.read(relative)
@@ -40,10 +46,7 @@ Proposal = Candidate | NoCure | None
 # A kind of cure: the patch it proposes for a group, why there is none, or None (not its case)
 Proposer = Callable[[FailureGroup, CureContext], Proposal]
 
-
-def module_of(nodeid: str) -> str:
-    """`tests/x/test_a.py` of `tests/x/test_a.py::TestC::test_b[1]`."""
-    return nodeid.split("::", 1)[0]
+__all__ = ["CureContext", "Proposal", "Proposer", "module_of", "module_path"]
 
 
 def module_path(context: CureContext, nodeid: str) -> str | None:

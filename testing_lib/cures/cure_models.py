@@ -37,6 +37,9 @@ class Candidate:
     summary: str  # what it does, in one line
     safe: bool
     changes: tuple[Change, ...]
+    # runs the kind made to find the patch, on the same scratch copy (an order-dependent
+    # pair's replay): part of the proof the report shows, before the phases' runs judge it
+    proof: tuple[ProofRun, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class FailureGroup:
     members: dict[str, str] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)  # node id -> its traceback text
     phases: list[str] = field(default_factory=list)
+    # its failures are its members, whatever their messages say (tests known to fail only
+    # after another test), rather than every failure whose message has the group's cause
+    by_membership: bool = False
 
     @property
     def label(self) -> str:

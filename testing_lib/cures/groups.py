@@ -24,24 +24,60 @@ def failure_key(message: str | None, traceback: str | None) -> tuple[str, str | 
 
 
 def failure_groups(
-    suites: Mapping[str, TestSuiteResult], facts: TargetFacts | None = None
+    suites: Mapping[str, TestSuiteResult],
+    facts: TargetFacts | None = None,
+    known_victims: Mapping[str, str] | None = None,
 ) -> list[FailureGroup]:
     """The failures of each phase's run (`{phase: suite}`), grouped across phases, largest
-    group first."""
+    group first. `known_victims` (test -> the test it fails after, from an isolation
+    report): such a test failing in a run where that test ran too is grouped by the order
+    it depends on (`order_dependent_group`), not by its message."""
     groups: dict[tuple[str, str | None], FailureGroup] = {}
     for phase, suite in suites.items():
+        ran = {result.test_name for result in suite.results}
         for failure in classified(suite):
             rule, key = failure.rule, failure.key
-            group = groups.get((rule.kind, key))
+            polluter = (known_victims or {}).get(failure.nodeid)
+            if polluter in ran and failure.source != "collection_error":
+                kind, key = ORDER_DEPENDENT, module_of(polluter)
+            else:
+                kind = rule.kind
+            group = groups.get((kind, key))
             if group is None:
-                group = groups[(rule.kind, key)] = FailureGroup(
-                    kind=rule.kind,
-                    title=rule.title,
-                    key=key,
-                    remediation=failure.remediation(facts),
+                group = groups[(kind, key)] = (
+                    order_dependent_group(key or "")
+                    if kind == ORDER_DEPENDENT
+                    else FailureGroup(
+                        kind=rule.kind,
+                        title=rule.title,
+                        key=key,
+                        remediation=failure.remediation(facts),
+                    )
                 )
             group.members.setdefault(failure.nodeid, failure.source)
             group.messages.setdefault(failure.nodeid, failure.traceback)
             if phase not in group.phases:
                 group.phases.append(phase)
     return sorted(groups.values(), key=lambda g: (-len(g.members), g.kind, g.key or ""))
+
+
+ORDER_DEPENDENT = "order_dependent"
+
+
+def order_dependent_group(polluter_module: str) -> FailureGroup:
+    """The group of tests that fail after a test of `polluter_module` and pass alone."""
+    return FailureGroup(
+        kind=ORDER_DEPENDENT,
+        title="passes alone, fails after another test",
+        key=polluter_module,
+        remediation=(
+            f"what the tests of {polluter_module} leave behind breaks these tests: undo it "
+            f"after them (a fixture restoring it), or give these tests their own setup "
+            f"(`remediate isolation TARGET --victim TEST` shows what it leaves)"
+        ),
+        by_membership=True,
+    )
+
+
+def module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]

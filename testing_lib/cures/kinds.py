@@ -11,6 +11,8 @@ CURES_FOR: dict[str, tuple[str, ...]] = {
     "missing_module": ("moved-import", "skip-missing"),
     "missing_fixture": ("fixture-import",),
     "type_error": ("http-client-transport",),  # httpx clients built with `app=`
+    # tests an isolation report confirms fail after another test
+    "order_dependent": ("order-dependence",),
 }
 
 CURE_KINDS: tuple[str, ...] = tuple(dict.fromkeys(k for kinds in CURES_FOR.values() for k in kinds))

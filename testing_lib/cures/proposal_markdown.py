@@ -26,9 +26,9 @@ def _cure_section(number: int, group: GroupCure) -> list[str]:
         "",
     ]
     for run in group.proof:
-        if run.name == "after":
+        if run.name != "before":  # a phase's run after the cure, or a run of its kind's
             mark = "✓" if run.passed else "✗"
-            lines.append(f"- {mark} {run.phase}: {run.detail}")
+            lines.append(f"- {mark} {run.phase if run.name == 'after' else run.name}: {run.detail}")
             lines.append(f"  `{run.command}`")
     if group.diff:
         lines += ["", *_fence(group.diff, "diff")]

@@ -45,6 +45,7 @@ def cure_line(ws: Workspace, group: FailureGroup, candidate: Candidate) -> Group
         safe=candidate.safe,
         diff="".join(file_plan(ws.origin, change).diff() for change in candidate.changes),
         files=[change.relative for change in candidate.changes],
+        proof=list(candidate.proof),
     )
 
 

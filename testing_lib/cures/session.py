@@ -31,10 +31,12 @@ from testing_lib.cures.cure_models import (
     PhaseCounts,
 )
 from testing_lib.cures.groups import failure_groups
+from testing_lib.cures.order_dependence import known_victims
 from testing_lib.cures.proving import file_plan, prove_all_at_once, prove_one
 from testing_lib.cures.verdict import harm
 from testing_lib.cures.workspace import Progress, Workspace, workspace
 from testing_lib.fingerprint import content_digest
+from testing_lib.isolation.history import latest_report
 from testing_lib.results import TestSuiteResult
 from testing_lib.triage import TargetFacts, target_facts
 
@@ -77,11 +79,12 @@ def propose_cures(
     facts = facts or target_facts(target.root, target.python)
     report = CureReport(root=str(target.root), phases=list(phases))
     plan = CurePlan(root=target.root, report=report, digest=content_digest(target.root))
+    isolation = latest_report(target.root)  # names the tests that fail after another
     with workspace(target, progress) as ws:
         first: dict[str, TestSuiteResult] = {phase: ws.run(phase) for phase in phases}
         plan.first = first
-        context = CureContext(workspace=ws, facts=facts)
-        groups = failure_groups(first, facts)
+        context = CureContext(workspace=ws, facts=facts, isolation=isolation)
+        groups = failure_groups(first, facts, known_victims(isolation))
         results = (
             _all_at_once(ws, context, groups, phases, first, only, progress, plan)
             if together

@@ -66,6 +66,13 @@ def _same_cause(group: FailureGroup, message: str | None, traceback: str | None)
 
 def members_in(group: FailureGroup, suite: TestSuiteResult) -> tuple[list[str], list[str]]:
     """(modules, tests) of `suite` that fail for `group`'s cause."""
+    if group.by_membership:
+        failing = (TestStatus.FAILED, TestStatus.ERROR)
+        return [], [
+            r.test_name
+            for r in suite.results
+            if r.test_name in group.members and r.status in failing
+        ]
     modules = [
         error.nodeid
         for error in suite.collection_errors

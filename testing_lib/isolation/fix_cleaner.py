@@ -153,7 +153,7 @@ def cleaner_fix(
         f"{decorator}\n"
         f"{signature}\n"
         f"{purpose}"
-        "    (written by `remediate isolation --fix`, which proved the order that failed\n"
+        "    (written by remediate, which proved the order that failed\n"
         '    passes)."""\n' + textwrap.indent(textwrap.dedent(code), "    ")
     )
     patched = insert_fixture(victim_source, fixture, imports=imports)

@@ -83,7 +83,7 @@ def fixture_source(leaks: Sequence[StateLeak]) -> str:
         "@pytest.fixture(autouse=True)",
         f"def {FIXTURE_NAME}({'request' if shared else ''}):",
         '    """Put back, after each test of this module, the state its tests change and',
-        "    tests elsewhere read (written by `remediate isolation --fix`, which proved that",
+        "    tests elsewhere read (written by remediate, which proved that",
         '    the order that failed passes with it)."""',
         *(f"    import {name}" for name in sorted(imports)),
         "",

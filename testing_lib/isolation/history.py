@@ -42,6 +42,30 @@ def previous_reports(root: Path) -> list[tuple[Path, IsolationReport]]:
     return reports
 
 
+def latest_path(root: Path) -> Path:
+    """Where the latest `remediate isolation` run's report is kept (in its own folder, as
+    the history is: the reports' listing holds the nightly reports only)."""
+    return history_dir(root) / "latest" / "report.json"
+
+
+def save_latest(root: Path, report: IsolationReport) -> Path:
+    return _write(latest_path(root), report.model_dump_json(indent=2))
+
+
+def latest_report(root: Path) -> IsolationReport | None:
+    """The newest report of the target: the latest `remediate isolation` run's or the
+    latest night's, whichever finished last; None when there is none (or it is unreadable,
+    with a warning)."""
+    found = [report for _, report in previous_reports(root)[-1:]]
+    try:
+        found.append(IsolationReport.model_validate_json(latest_path(root).read_bytes()))
+    except FileNotFoundError:
+        pass
+    except (OSError, ValidationError) as exc:
+        logger.warning("Skipping the unreadable isolation report %s: %s", latest_path(root), exc)
+    return max(found, key=lambda report: report.finished_at or report.started_at, default=None)
+
+
 def tracking_file(root: Path) -> Path:
     """The order-dependence history: in its own folder, so that the reports' `*.json`
     listing (the nightly reports, oldest to newest) holds reports only."""
