@@ -74,6 +74,10 @@ class Workspace:
         home = self.origin / self._home(selection.existing).relative_to(self.copy)
         return f"cd {shlex.quote(str(home))} && {command}"
 
+    def home(self, phase: PhaseName) -> Path:
+        """Where the phase's runs on the copy start (node ids are relative to it)."""
+        return self._home(resolve_selection(self.target, phase).existing)
+
     def _home(self, selection: Sequence[str]) -> Path:
         """Where a run of `selection` starts: the copy's root; for a bare run (the whole
         suite) of a project whose pytest configuration lives in one folder below it
