@@ -154,7 +154,7 @@ def run_phase(
         except PhaseNotPassed as failed:
             if cures == "off" or failed.report.suite is None:
                 raise
-            offer = offer_cures(config, phase, cures, approval_timeout_s)
+            offer = offer_cures(config, phase, cures, approval_timeout_s, gate=failed.report)
             if not offer.applied:
                 raise PhaseNotPassed(_noted(failed.report, offer.note)) from None
         try:  # the gate again, on the cured target
