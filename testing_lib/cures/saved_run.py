@@ -69,12 +69,15 @@ def _not_standing(
     if saved.run_conditions != run_conditions(target, phase):
         return (
             "the latest run was made differently (another configuration or interpreter, "
-            "or with the network blocked or a CI runner's environment for its checks)"
+            "split into shards, or with the network blocked or a CI runner's environment "
+            "for its checks)"
         )
-    if ws.home(phase) != ws.copy:
-        where = ws.home(phase).relative_to(ws.copy).as_posix()
+    selection = resolve_selection(ws.target, phase).existing
+    home = ws.home(selection)
+    if home != ws.copy:
+        where = home.relative_to(ws.copy).as_posix()
         return f"the latest run started at the root, a run of the copy starts in {where}/"
-    if saved.suite.selection != list(resolve_selection(ws.target, phase).existing):
+    if saved.suite.selection != list(selection):
         return "the latest run selected other paths"
     return None
 
