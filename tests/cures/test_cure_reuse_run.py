@@ -266,6 +266,7 @@ def test_a_failed_gate_s_run_is_the_cures_first_run(tmp_path: Path) -> None:
     """The flow proposes the cures of the gate that just failed from that gate's run, and
     `remediate fix` later from the same saved run while the files are unchanged."""
     from flows.phase import run_phase
+    from testing_lib.cures.proposal_markdown import proposal_markdown
     from testing_lib.cures.proposals import load_proposal
 
     root = CLASH.write(tmp_path)
@@ -276,6 +277,8 @@ def test_a_failed_gate_s_run_is_the_cures_first_run(tmp_path: Path) -> None:
     proposal = load_proposal(root)
     assert proposal.report.reused == ["foundation"]
     assert [g.status for g in proposal.report.groups] == ["proven"]
+    markdown = proposal_markdown(proposal, CLASH.name)
+    assert "- foundation: using the latest run (saved " in markdown
     later = propose_cures(load_target_config(root), ["foundation"])
     assert later.report.reused == ["foundation"]
     assert later.runs == 1
