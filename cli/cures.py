@@ -1,11 +1,15 @@
 """`remediate fix TARGET`: a proven cure for each failure group with a mechanical cause.
 
-    remediate fix TARGET                      # run the phases on a scratch copy, prove each
-                                              # cure there, show the diffs; change nothing
+    remediate fix TARGET                      # find each phase's failures, prove each cure
+                                              # on a scratch copy, show the diffs; change nothing
     remediate fix TARGET --phase foundation   # only that phase's failures (repeatable)
     remediate fix TARGET --only async-mode    # only cures of that kind (repeatable)
     remediate fix TARGET --apply              # write the proven cures (journaled)
     remediate fix undo TARGET [RUN_ID]        # put the files back, byte for byte
+
+The failure groups are those of each phase's latest run (`remediate run`) when the
+target's files are unchanged since and the run was made as a run of the scratch copy is;
+else of a run of the phase on the copy. The first lines say which, per phase.
 
 A cure is shown only once proven on a scratch copy of the target: with it, the group's
 tests run (collected, no longer failing for that cause), no test collected before is
@@ -109,7 +113,7 @@ def _propose(root: Path, phases: list[str], only: list[str], python: str | None)
             from testing_lib.cures.session import propose_cures
 
             target = load_target_config(root, python=python)
-            progress.stage("running the phases on a scratch copy")
+            progress.stage("finding each phase's failures")
             return propose_cures(target, phases, only=only, progress=progress.stage)  # type: ignore[arg-type]
     except TargetConfigError as exc:
         raise usage_error(str(exc)) from exc
@@ -187,6 +191,8 @@ def cures(
         refuse_over_unfinished_organize(target)
     plan = _propose(target.resolve(), phases, list(only or []), python)
     report = plan.report
+    for first in report.first_runs:
+        _say(f"{first.phase}: {first.note}", "dim")
     if not report.groups:
         _say(f"no failure to cure in {', '.join(phases)}", "bold")
         raise typer.Exit(EXIT_OK)

@@ -43,6 +43,7 @@ from testing_lib.cures.approval_events import AWAITING_APPROVAL, RESOURCE_PREFIX
 from testing_lib.cures.proposal_markdown import proposal_markdown
 from testing_lib.cures.proposals import Proposal
 from testing_lib.locking import TargetBusyError, lock_released
+from testing_lib.report import PhaseReport
 
 CuresMode = Literal["off", "propose", "ask"]
 DEFAULT_APPROVAL_TIMEOUT_S = 3600
@@ -165,13 +166,20 @@ def _running_again(message: str) -> None:
 
 
 def offer_cures(
-    config: TargetConfig, phase: PhaseName, mode: CuresMode, timeout_s: int
+    config: TargetConfig,
+    phase: PhaseName,
+    mode: CuresMode,
+    timeout_s: int,
+    *,
+    gate: PhaseReport | None = None,
 ) -> CureOffer:
-    """Prove and publish the phase's cures; with `ask`, wait for a person and apply what
-    they approve. Never raises for what a person or the target did: the offer says it."""
+    """Prove and publish the phase's cures (their failure groups from `gate`, the report of
+    the gate that failed, when the target is still what it ran on); with `ask`, wait for a
+    person and apply what they approve. Never raises for what a person or the target did:
+    the offer says it."""
     if mode == "off":
         return CureOffer()
-    state = propose_phase_cures(config, phase, run_facts(config), return_state=True)
+    state = propose_phase_cures(config, phase, run_facts(config), gate, return_state=True)
     if not state.is_completed():
         return CureOffer(note=f"cures could not be proven: {state.message}")
     proposal: Proposal | None = state.result()

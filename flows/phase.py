@@ -23,9 +23,10 @@ from flows.outcomes import PhaseNotPassed
 from flows.run_config import load_for_run, run_config, run_facts
 from tasks.artifacts import publish_phase_artifacts
 from tasks.checks import crashed_check, judge_from_gate, phase_checks, run_check
-from tasks.gate import run_gate, run_gate_shard
+from tasks.gate import SHARD_PLUGIN, run_gate, run_gate_shard
 from testing_lib.config.phases import PhaseName
 from testing_lib.config.target import TargetConfig
+from testing_lib.fingerprint import content_digest, run_conditions
 from testing_lib.gate_decision import decide_empty_gate, decide_gate
 from testing_lib.locking import target_lock
 from testing_lib.report import CheckResult, CheckStatus, PhaseReport, PhaseStatus, RemediationReport
@@ -153,7 +154,7 @@ def run_phase(
         except PhaseNotPassed as failed:
             if cures == "off" or failed.report.suite is None:
                 raise
-            offer = offer_cures(config, phase, cures, approval_timeout_s)
+            offer = offer_cures(config, phase, cures, approval_timeout_s, gate=failed.report)
             if not offer.applied:
                 raise PhaseNotPassed(_noted(failed.report, offer.note)) from None
         try:  # the gate again, on the cured target
@@ -184,6 +185,17 @@ def _phase(
         return _limited_phase(config, phase, run_id, shards, deep)
 
 
+def _gate_conditions(
+    config: TargetConfig, phase: PhaseName, schedule: CheckSchedule, shards: int
+) -> str:
+    """The gate's `run_conditions`: what its checks' observers and environment add, and
+    the split of a sharded gate."""
+    plugins = [observer.plugin or observer.record_env for observer in schedule.observers]
+    if shards > 1:
+        plugins.append(SHARD_PLUGIN)
+    return run_conditions(config, phase, plugins=plugins, env=schedule.gate_env)
+
+
 def _limited_phase(
     config: TargetConfig,
     phase: PhaseName,
@@ -194,6 +206,7 @@ def _limited_phase(
     standalone = run_id is None
     run_id = run_id or new_run_id()
     started = datetime.now(UTC)
+    digest = content_digest(config.root)  # what the gate runs on (before it writes anything)
     schedule = schedule_checks(phase_checks(phase), deep=deep)
     alongside = [  # every future is resolved below: unresolved ones get cancelled
         (check.name, run_check.submit(check.name, phase, config)) for check in schedule.alongside
@@ -260,6 +273,8 @@ def _limited_phase(
         finished_at=datetime.now(UTC),
         warnings=warnings,
         deep_checks_not_run=[check.name for check in schedule.left_out],
+        content_digest=digest,
+        run_conditions=_gate_conditions(config, phase, schedule, shard_count),
     )
     save_phase_report(config.root, run_id, report)
     publish_phase_artifacts(report, config.name)

@@ -166,7 +166,7 @@ def _remediate(
             continue
         outcome = steps.run(name)
         if outcome.status is not PhaseStatus.PASSED and outcome.suite is not None:
-            offer = offer_cures(config, name, cures, approval_timeout_s)
+            offer = offer_cures(config, name, cures, approval_timeout_s, gate=outcome)
             if offer.applied:
                 steps.cured()
                 outcome = steps.run(name)  # the gate again, on the cured target

@@ -18,17 +18,25 @@ from testing_lib.config.target import TargetConfig
 from testing_lib.cures.proposal_markdown import proposal_markdown
 from testing_lib.cures.proposals import Proposal, apply_proposal, save_proposal
 from testing_lib.cures.session import propose_cures
+from testing_lib.report import PhaseReport
 from testing_lib.triage import TargetFacts
 
 
 @task(name="propose-cures", task_run_name="propose-cures-{phase}", cache_policy=NO_CACHE)
 def propose_phase_cures(
-    config: TargetConfig, phase: PhaseName, facts: TargetFacts | None = None
+    config: TargetConfig,
+    phase: PhaseName,
+    facts: TargetFacts | None = None,
+    gate: PhaseReport | None = None,
 ) -> Proposal | None:
     """Prove a cure per failure group of `phase` on a scratch copy; save and publish the
-    proven ones as a proposal (None when no cure was proven)."""
+    proven ones as a proposal (None when no cure was proven). `gate`: the report of the
+    phase's gate that just ran, whose run stands for the phase's first run on the copy
+    when the target is unchanged since and the run is comparable (else the phase runs on
+    the copy first)."""
     logger = get_run_logger()
-    plan = propose_cures(config, [phase], facts=facts, progress=logger.info)
+    latest = {phase: gate} if gate is not None else None
+    plan = propose_cures(config, [phase], facts=facts, progress=logger.info, latest=latest)
     if not plan.by_group:
         refused = [g for g in plan.report.groups if g.status == "refused"]
         logger.info(

@@ -1,16 +1,19 @@
 """A digest of what a phase reads: the target's files, its configuration, the engine version.
 
 Used as the cache key that lets a retried run skip the phases that already passed on the
-same content. In a git work tree the files are the ones git sees (tracked plus untracked,
-minus ignored); elsewhere every file except caches, virtualenvs and the engine's own state.
+same content, and (`content_digest`, `run_conditions`) to tell whether a saved phase run
+still stands for the target as it is. In a git work tree the files are the ones git sees
+(tracked plus untracked, minus ignored); elsewhere every file except caches, virtualenvs
+and the engine's own state.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -133,6 +136,37 @@ def phase_fingerprint(
         target.phase(phase).model_dump_json(),
         target.testing.model_dump_json(),
         content,
+    ):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+# Phase settings that decide how its gate judges or splits a run, not what a test does.
+_NOT_RUN_SETTINGS = frozenset({"min_success_rate", "shards"})
+
+
+def run_conditions(
+    target: TargetConfig,
+    phase: PhaseName,
+    *,
+    plugins: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """A digest of how a run of `phase` is made, besides the files it reads: the engine
+    version, the target's root and interpreter, the phase's selection, markers, pytest
+    arguments and time limits, the test environment, and the `plugins` and `env` a run adds
+    (a gate's observers, a shard's split). Two runs of equal conditions on equal content
+    are the same run; the recording monitor every gate carries is not counted."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (
+        engine_version(),
+        str(target.root),
+        phase,
+        target.python,
+        target.phase(phase).model_dump_json(exclude=set(_NOT_RUN_SETTINGS)),
+        target.testing.model_dump_json(),
+        json.dumps(sorted(set(plugins))),
+        json.dumps(dict(env or {}), sort_keys=True),
     ):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()

@@ -52,6 +52,11 @@ class PhaseReport(BaseModel):
     # deep checks a daytime run left out (they run with `remediate run --deep` and nightly)
     deep_checks_not_run: list[str] = Field(default_factory=list)
     triage: list[TriageGroup] = Field(default_factory=list)  # the gate's failures by kind
+    # What the gate ran on, to tell whether its run still stands for the target: the
+    # target's `content_digest` when the phase started, and its `run_conditions` (the
+    # phase's configuration, the interpreter, what the gate's checks added to the run).
+    content_digest: str | None = None
+    run_conditions: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # Not copied: what the target's tests do not read and can be large or private.
-SCRATCH_IGNORE = shutil.ignore_patterns(
+NOT_COPIED = (
     ".git",
     ".hg",
     ".venv",
@@ -28,6 +28,7 @@ SCRATCH_IGNORE = shutil.ignore_patterns(
     ".mypy_cache",
     ".ruff_cache",
 )
+SCRATCH_IGNORE = shutil.ignore_patterns(*NOT_COPIED)
 
 
 @contextmanager

@@ -139,6 +139,15 @@ class PhaseChange(BaseModel):
     after: PhaseCounts
 
 
+class FirstRun(BaseModel):
+    """Where a phase's run before the cures came from: the target's latest run of it (its
+    files unchanged since), or a run on the scratch copy (`note` says why)."""
+
+    phase: str
+    reused: bool = False
+    note: str = ""  # "using the latest run (saved 2026-12-07 22:10, files unchanged)"
+
+
 class CureReport(BaseModel):
     """Every failure group of the phases run, with its cure (proven or refused) or none."""
 
@@ -146,6 +155,12 @@ class CureReport(BaseModel):
     phases: list[str]
     groups: list[GroupCure] = Field(default_factory=list)
     phase_changes: list[PhaseChange] = Field(default_factory=list)  # with every proven cure
+    first_runs: list[FirstRun] = Field(default_factory=list)  # one per phase, in order
+
+    @property
+    def reused(self) -> list[str]:
+        """The phases whose failure groups come from the target's latest run of them."""
+        return [run.phase for run in self.first_runs if run.reused]
 
     @property
     def proven(self) -> list[GroupCure]:

@@ -46,6 +46,8 @@ def proposal_markdown(proposal: Proposal, target_name: str) -> str:
         "the target itself was not changed.",
         "",
     ]
+    if report.first_runs:  # where each phase's failures come from
+        lines += [f"- {run.phase}: {run.note}" for run in report.first_runs] + [""]
     for cure in proposal.cures:
         lines += _cure_section(cure.number, report.groups[cure.number - 1])
     others = [g for g in report.groups if not g.applicable]

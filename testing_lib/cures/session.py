@@ -1,4 +1,5 @@
-"""Propose the cures of a target: run its phases on a scratch copy, group the failures, and
+"""Propose the cures of a target: run its phases on a scratch copy (or take the target's
+latest run of a phase where it stands for that run: `saved_run`), group the failures, and
 prove each group's cure there, one after another, each on top of those kept before.
 
 The target itself is never written here: `CurePlan.file_plans` is what an apply writes,
@@ -11,7 +12,7 @@ the kept cures together and compared with the first runs (`verdict.harm`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from testing_lib.cures.cure_models import (
     Change,
     CureReport,
     FailureGroup,
+    FirstRun,
     GroupCure,
     NoCure,
     PhaseChange,
@@ -33,11 +35,14 @@ from testing_lib.cures.cure_models import (
 from testing_lib.cures.groups import failure_groups
 from testing_lib.cures.order_dependence import known_victims
 from testing_lib.cures.proving import file_plan, prove_all_at_once, prove_one
+from testing_lib.cures.saved_run import first_run_source
 from testing_lib.cures.verdict import harm
 from testing_lib.cures.workspace import Progress, Workspace, workspace
 from testing_lib.fingerprint import content_digest
 from testing_lib.isolation.history import latest_report
+from testing_lib.report import PhaseReport
 from testing_lib.results import TestSuiteResult
+from testing_lib.storage import latest_phase_report
 from testing_lib.triage import TargetFacts, target_facts
 
 logger = logging.getLogger(__name__)
@@ -72,15 +77,22 @@ def propose_cures(
     only: Collection[str] = (),
     progress: Progress | None = None,
     together: bool = True,
+    latest: Mapping[PhaseName, PhaseReport | None] | None = None,
 ) -> CurePlan:
-    """Every failure group of `phases`' runs on a scratch copy, each with its proven cure,
-    its refused one (and the proof run that refused it) or why it has none. `only`: try
-    only cures of these catalogue kinds. `together`: try proving them all at once first."""
+    """Every failure group of `phases`' runs, each with its proven cure, its refused one
+    (and the proof run that refused it) or why it has none. `only`: try only cures of these
+    catalogue kinds. `together`: try proving them all at once first.
+
+    A phase's first run is the target's latest run of it when that run stands for a run of
+    the scratch copy (the files unchanged since, made the same way: `saved_run`), else a run
+    on the copy. `latest`: a phase's latest run when the caller has it (a flow, right after
+    the gate), else it is read from the target's saved runs."""
     facts = facts or target_facts(target.root, target.python)
     report = CureReport(root=str(target.root), phases=list(phases))
     plan = CurePlan(root=target.root, report=report, digest=content_digest(target.root))
     isolation = latest_report(target.root)  # names the tests that fail after another
     with workspace(target, progress) as ws:
+        _seed_from_saved_runs(target, ws, phases, plan, latest, progress)
         first: dict[str, TestSuiteResult] = {phase: ws.run(phase) for phase in phases}
         plan.first = first
         context = CureContext(workspace=ws, facts=facts, isolation=isolation)
@@ -111,6 +123,31 @@ def propose_cures(
             _check_together(ws, phases, first, plan)
         plan.runs = ws.runs
     return plan
+
+
+def _seed_from_saved_runs(
+    target: TargetConfig,
+    ws: Workspace,
+    phases: Sequence[PhaseName],
+    plan: CurePlan,
+    latest: Mapping[PhaseName, PhaseReport | None] | None,
+    progress: Progress | None,
+) -> None:
+    """Take each phase's latest run as its first run on the copy where it stands for it."""
+    for phase in phases:
+        if latest is not None and phase in latest:
+            saved = latest[phase]
+        else:
+            saved = latest_phase_report(target.root, phase)
+        source = first_run_source(target, ws, phase, plan.digest, saved)
+        logger.debug("%s: %s", phase, source.progress)
+        if progress:
+            progress(f"{phase}: {source.progress}")
+        if source.suite is not None:
+            ws.seed(phase, source.suite)
+        plan.report.first_runs.append(
+            FirstRun(phase=phase, reused=source.suite is not None, note=source.note)
+        )
 
 
 def _wanted(proposal: Candidate, only: Collection[str]) -> bool:

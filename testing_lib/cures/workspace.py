@@ -71,13 +71,14 @@ class Workspace:
         if config.test_timeout_s and _has_pytest_timeout(self.target.python):
             args.append(f"--timeout={config.test_timeout_s:g}")  # as the proof ran it
         command = shlex.join([*args, *config.pytest_args, *selection.existing])
-        home = self.origin / self._home(selection.existing).relative_to(self.copy)
+        home = self.origin / self.home(selection.existing).relative_to(self.copy)
         return f"cd {shlex.quote(str(home))} && {command}"
 
-    def _home(self, selection: Sequence[str]) -> Path:
+    def home(self, selection: Sequence[str]) -> Path:
         """Where a run of `selection` starts: the copy's root; for a bare run (the whole
         suite) of a project whose pytest configuration lives in one folder below it
-        (`tests/pytest.ini`), that folder, as a developer runs it."""
+        (`tests/pytest.ini`), that folder, as a developer runs it. Node ids are relative
+        to it."""
         if selection:
             return self.copy
         return nested_pytest_home(self.copy) or self.copy
@@ -93,7 +94,7 @@ class Workspace:
             self._progress(f"running {phase} on the scratch copy")
             self.runs += 1
             self._latest[phase] = run_pytest(
-                cwd=self._home(selection.existing),
+                cwd=self.home(selection.existing),
                 selection=list(selection.existing),
                 python=self.target.python,
                 suite_name=f"cure-proof-{phase}",
