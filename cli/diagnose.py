@@ -212,6 +212,7 @@ def isolation(
     except KeyboardInterrupt:
         stopped()
         raise typer.Exit(130) from None
+    _keep_latest(report)
     out.print(Markdown(isolation_markdown(report, suite.name, tables=False)))
     if fix:
         from cli.isolation_fix import show_fixes
@@ -227,13 +228,18 @@ def isolation(
     _finish(report, json_path)
 
 
-def _finish(report: IsolationReport, json_path: Path | None) -> NoReturn:
+def _keep_latest(report: IsolationReport) -> None:
+    """Keep the report of a validation that ran: `remediate fix` reads it to group the
+    tests that fail after another test (a failed write only loses that)."""
     from testing_lib.isolation.history import save_latest
 
-    try:  # what `remediate fix` reads for the order-dependent failures of a phase
+    try:
         save_latest(Path(report.root), report)
     except OSError as exc:
         err.print(Text(f"warning: the report could not be kept for `remediate fix`: {exc}"))
+
+
+def _finish(report: IsolationReport, json_path: Path | None) -> NoReturn:
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
