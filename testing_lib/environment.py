@@ -13,9 +13,11 @@ import secrets
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from testing_lib.config.testing import TestConfiguration
+if TYPE_CHECKING:
+    from testing_lib.config.testing import TestConfiguration
+
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ restores it at unconfigure; the `setup_test_environment` fixture exposes it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from testing_lib.config.testing import TestConfiguration
 from testing_lib.database.db_fixtures import (  # noqa: F401  (fixtures registered by the plugin)
     _remediation_unisolated_session_guard,
     isolated_db,
@@ -25,6 +26,9 @@ from testing_lib.database.db_fixtures import (  # noqa: F401  (fixtures register
 from testing_lib.environment import TestEnvironment
 from testing_lib.organizer.organizer_fixtures import test_file_organizer  # noqa: F401  (registered)
 from testing_lib.project_settings import project_settings
+
+if TYPE_CHECKING:  # pydantic's models load only for a project the plugin is active for
+    from testing_lib.config.testing import TestConfiguration
 
 # HTTP clients, auth, service mocks, dependency overrides, the performance monitor:
 # fixture modules, plus the override-leak hooks (testing_lib.di.leaks), as plugins of this one.

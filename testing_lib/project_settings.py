@@ -14,15 +14,17 @@ inactive projects get defaults and no autouse behaviour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from pydantic import ValidationError
 
 from testing_lib.config.pyproject import PYPROJECT, PyprojectError, remediation_table
-from testing_lib.config.target import RemediationTable, format_validation_error
-from testing_lib.config.testing import TestConfiguration
+
+if TYPE_CHECKING:  # pydantic's models load only for a project that has the table
+    from testing_lib.config.testing import TestConfiguration
 
 _KEY = pytest.StashKey["ProjectSettings"]()
 
@@ -33,8 +35,17 @@ class ProjectSettings:
     app: str | None = None
     metadata: str | None = None
     session_dependency: str | None = None
-    testing: TestConfiguration = field(default_factory=TestConfiguration)
+    configured: TestConfiguration | None = None  # [tool.remediation.testing], when read
     source: Path | None = None  # the pyproject.toml they came from
+
+    @cached_property
+    def testing(self) -> TestConfiguration:
+        """The project's test configuration (the defaults where it has none)."""
+        if self.configured is not None:
+            return self.configured
+        from testing_lib.config.testing import TestConfiguration
+
+        return TestConfiguration()
 
     def where(self, key: str) -> str:
         """`path/pyproject.toml [tool.remediation] key`, for error messages."""
@@ -52,6 +63,10 @@ def read_project_settings(rootpath: Path, *, force_active: bool = False) -> Proj
     if table is None:
         source = pyproject if pyproject.is_file() else None
         return ProjectSettings(active=force_active, source=source)
+    from pydantic import ValidationError
+
+    from testing_lib.config.target import RemediationTable, format_validation_error
+
     try:
         parsed = RemediationTable.model_validate(table)
     except ValidationError as exc:
@@ -61,7 +76,7 @@ def read_project_settings(rootpath: Path, *, force_active: bool = False) -> Proj
         app=parsed.app,
         metadata=parsed.metadata,
         session_dependency=parsed.session_dependency,
-        testing=parsed.testing,
+        configured=parsed.testing,
         source=pyproject,
     )
 

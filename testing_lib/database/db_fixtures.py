@@ -31,6 +31,7 @@ import pytest_asyncio
 
 from testing_lib.database.settings import DatabaseSettings, load_database_settings
 from testing_lib.exceptions import DatabaseIsolationError
+from testing_lib.project_settings import project_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,7 +162,7 @@ def _remediation_unisolated_session_guard(
     request: pytest.FixtureRequest,
 ) -> Iterator[None]:
     """Make the configured session dependency fail loudly for tests without isolated_db."""
-    configured = load_database_settings(request.config)  # cheap: every test runs this
+    configured = project_settings(request.config)  # cheap (read once): every test runs this
     if configured.session_dependency is None or configured.app is None:
         yield
         return

@@ -14,11 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from testing_lib.config.testing import TestDatabaseConfig
 from testing_lib.project_settings import ProjectSettings, project_settings, read_project_settings
+
+if TYPE_CHECKING:
+    from testing_lib.config.testing import TestDatabaseConfig
+
+
+def _default_database() -> TestDatabaseConfig:
+    from testing_lib.config.testing import TestDatabaseConfig  # pydantic: when it is needed
+
+    return TestDatabaseConfig()
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,7 @@ class DatabaseSettings:
     metadata: str | None = None
     session_dependency: str | None = None
     app: str | None = None
-    database: TestDatabaseConfig = field(default_factory=TestDatabaseConfig)
+    database: TestDatabaseConfig = field(default_factory=_default_database)
     source: Path | None = None  # the pyproject.toml they came from
 
     def where(self, key: str) -> str:

@@ -12,25 +12,14 @@ Also provides the validation fixtures: `performance_monitor`,
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Generator
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from testing_lib.config.testing import TestPerformanceConfig
-from testing_lib.performance.monitor import TestPerformanceMonitor
-from testing_lib.performance.store import (
-    MetricsStore,
-    RunInfo,
-    default_db,
-    git_revision,
-    new_perf_run_id,
-)
-
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:  # the monitor's models load only when it measures
+    from testing_lib.performance.monitor import TestPerformanceMonitor
+    from testing_lib.performance.perf_session import PerformancePlugin
 
 _PLUGIN_NAME = "remediation-performance"
 
@@ -52,72 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _performance_config(config: pytest.Config) -> TestPerformanceConfig:
-    from testing_lib.plugin import load_test_configuration
-
-    testing = load_test_configuration(config)
-    return testing.performance if testing is not None else TestPerformanceConfig()
-
-
-class PerformancePlugin:
-    """Measures each test with a `TestPerformanceMonitor` and stores the run."""
-
-    def __init__(self, config: pytest.Config, monitor: TestPerformanceMonitor) -> None:
-        self.monitor = monitor
-        self._outcomes: dict[str, str] = {}
-        worker = getattr(config, "workerinput", None)
-        self.run = RunInfo(
-            run_id=str(worker["testrunuid"]) if worker else new_perf_run_id(),
-            started_at=datetime.now(UTC),
-            git_revision=git_revision(config.rootpath),
-            pytest_args=" ".join(config.invocation_params.args),
-        )
-        raw = str(config.getini("remediation_perf_db") or "")
-        self.db = (config.rootpath / raw) if raw else default_db(config.rootpath)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        monitor = self.monitor
-        sample = monitor.start()
-        try:
-            return (yield)
-        finally:
-            nodeid = item.nodeid
-            monitor.stop(nodeid, sample, self._outcomes.pop(nodeid, "passed"))
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed:
-            self._outcomes[report.nodeid] = "error" if report.when != "call" else "failed"
-        elif report.skipped and report.nodeid not in self._outcomes:
-            self._outcomes[report.nodeid] = "skipped"
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if not self.monitor.metrics:
-            return
-        self.run.finished_at = datetime.now(UTC)
-        written = MetricsStore(self.db).record_run(self.run, self.monitor.metrics)
-        logger.info("Stored %d test metrics of run %s in %s", written, self.run.run_id, self.db)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(terminalreporter.config, "workerinput"):
-            return
-        monitor = self.monitor
-        if not monitor.metrics:
-            return
-        terminalreporter.write_sep("-", "remediation performance")
-        terminalreporter.write_line(
-            f"{len(monitor.metrics)} tests measured, run {self.run.run_id} stored in {self.db}"
-        )
-        for finding in monitor.findings[:20]:
-            terminalreporter.write_line(f"threshold: {finding.message}")
-        if len(monitor.findings) > 20:
-            terminalreporter.write_line(f"... {len(monitor.findings) - 20} more threshold findings")
-
-    def close(self) -> None:
-        self.monitor.close()
-
-
-_PLUGIN_KEY = pytest.StashKey[PerformancePlugin]()
+_PLUGIN_KEY: pytest.StashKey[PerformancePlugin] = pytest.StashKey()
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -127,8 +51,10 @@ def _enabled(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):
         return
-    performance = _performance_config(config)
-    plugin = PerformancePlugin(config, TestPerformanceMonitor(performance))
+    from testing_lib.performance.monitor import TestPerformanceMonitor
+    from testing_lib.performance.perf_session import PerformancePlugin, performance_config
+
+    plugin = PerformancePlugin(config, TestPerformanceMonitor(performance_config(config)))
     config.stash[_PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, _PLUGIN_NAME)
 
@@ -147,7 +73,10 @@ def performance_monitor(pytestconfig: pytest.Config) -> TestPerformanceMonitor:
     plugin = pytestconfig.stash.get(_PLUGIN_KEY, None)
     if plugin is not None:
         return plugin.monitor
-    return TestPerformanceMonitor(_performance_config(pytestconfig))
+    from testing_lib.performance.monitor import TestPerformanceMonitor
+    from testing_lib.performance.perf_session import performance_config
+
+    return TestPerformanceMonitor(performance_config(pytestconfig))
 
 
 @pytest.fixture
