@@ -365,7 +365,7 @@ def _cure_lines(report: RemediationReport, root: Path) -> list[str]:
     """One line per failure group that has a cure to try, with the command that proves it."""
     from testing_lib.cures.kinds import has_cure_to_try
 
-    lines = []
+    lines = _order_dependent_lines(report, root)
     seen: set[tuple[str, str | None]] = set()
     for phase in report.phases:
         for group in phase.triage:
@@ -375,6 +375,33 @@ def _cure_lines(report: RemediationReport, root: Path) -> list[str]:
             label = f"{group.title} ({group.key})" if group.key else group.title
             command = shlex.join(["remediate", "fix", str(root), "--phase", phase.name])
             lines.append(f"cure to try: {group.count} × {label}: {command}")
+    return lines
+
+
+def _order_dependent_lines(report: RemediationReport, root: Path) -> list[str]:
+    """A line per phase where tests the latest isolation report confirms fail after another
+    test failed after it: their cure is proven by `remediate fix` too."""
+    from testing_lib.isolation.history import known_victims, latest_report
+    from testing_lib.results import TestStatus
+
+    victims = known_victims(latest_report(root))
+    lines = []
+    for phase in report.phases:
+        if phase.suite is None or not victims:
+            continue
+        ran = {result.test_name for result in phase.suite.results}
+        failed = [
+            result.test_name
+            for result in phase.suite.results
+            if result.status in (TestStatus.FAILED, TestStatus.ERROR)
+            and victims.get(result.test_name) in ran
+        ]
+        if failed:
+            command = shlex.join(["remediate", "fix", str(root), "--phase", phase.name])
+            lines.append(
+                f"cure to try: {len(failed)} × passes alone, fails after another test "
+                f"(the latest isolation report): {command}"
+            )
     return lines
 
 

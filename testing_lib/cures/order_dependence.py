@@ -27,17 +27,6 @@ KIND = "order-dependence"
 SHOWN = 3
 
 
-def known_victims(report: IsolationReport | None) -> dict[str, str]:
-    """Each confirmed victim of `report` -> the test it fails after."""
-    if report is None:
-        return {}
-    found: dict[str, str] = {}
-    for pair in report.pairs:
-        if pair.confirmed and pair.kind == "victim":
-            found.setdefault(pair.victim, pair.polluter)
-    return found
-
-
 def propose(group: FailureGroup, context: CureContext) -> Proposal:
     report = context.isolation
     if group.kind != ORDER_DEPENDENT or report is None:

@@ -33,13 +33,12 @@ from testing_lib.cures.cure_models import (
     PhaseCounts,
 )
 from testing_lib.cures.groups import failure_groups
-from testing_lib.cures.order_dependence import known_victims
 from testing_lib.cures.proving import file_plan, prove_all_at_once, prove_one
 from testing_lib.cures.saved_run import first_run_source
 from testing_lib.cures.verdict import harm
 from testing_lib.cures.workspace import Progress, Workspace, workspace
 from testing_lib.fingerprint import content_digest
-from testing_lib.isolation.history import latest_report
+from testing_lib.isolation.history import known_victims, latest_report
 from testing_lib.report import PhaseReport
 from testing_lib.results import TestSuiteResult
 from testing_lib.storage import latest_phase_report

@@ -66,6 +66,17 @@ def latest_report(root: Path) -> IsolationReport | None:
     return max(found, key=lambda report: report.finished_at or report.started_at, default=None)
 
 
+def known_victims(report: IsolationReport | None) -> dict[str, str]:
+    """Each confirmed victim of `report` -> the test it fails after."""
+    if report is None:
+        return {}
+    found: dict[str, str] = {}
+    for pair in report.pairs:
+        if pair.confirmed and pair.kind == "victim":
+            found.setdefault(pair.victim, pair.polluter)
+    return found
+
+
 def tracking_file(root: Path) -> Path:
     """The order-dependence history: in its own folder, so that the reports' `*.json`
     listing (the nightly reports, oldest to newest) holds reports only."""

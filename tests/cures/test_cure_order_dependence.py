@@ -5,6 +5,7 @@ then the phase's run), writes it with `--apply`, and `remediate fix undo` puts i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,10 @@ from typer.testing import CliRunner
 
 from cli.fix import fix_app
 from cli.main import app
+from cli.run import _order_dependent_lines
+from testing_lib.report import PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestStatus
+from testing_lib.runner import run_pytest
 from tests.cures.sick_shapes import Shape
 from tests.cures.test_cure_shapes import outcomes, snapshot
 
@@ -59,6 +63,20 @@ def test_an_order_dependent_failure_is_cured_once_the_isolation_report_names_it(
 
     assert found.exit_code == 1, found.output  # order dependence found
     assert VICTIM in found.output
+    # `remediate run` points at the cure of a phase where the victim failed after its polluter
+    phase = PhaseReport(
+        name="final_validation",
+        status=PhaseStatus.FAILED,
+        reason="",
+        suite=run_pytest(cwd=root, selection=[], suite_name="final_validation"),
+    )
+    run = RemediationReport(
+        target=str(root), run_id="r", started_at=datetime.now(UTC), phases=[phase]
+    )
+    assert _order_dependent_lines(run, root) == [
+        "cure to try: 1 × passes alone, fails after another test (the latest isolation "
+        f"report): remediate fix {root} --phase final_validation"
+    ]
 
     applied = runner.invoke(fix_app, [*fix, "--apply"])
 
