@@ -141,24 +141,29 @@ def isolation(
     ] = False,
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
-    from rich.markdown import Markdown
-
     from cli.progress_lines import showing_progress
-    from cli.signals import final_stop
-    from testing_lib.isolation import TestIsolationValidator
-    from testing_lib.isolation.history import history_dir
-    from testing_lib.isolation.order_rendering import isolation_markdown
-    from testing_lib.isolation.preflight import find_tests
     from testing_lib.isolation.validation_progress import IsolationProgress
 
     if apply and not fix:
         raise _fail("--apply writes the fixes --fix proposes: pass --fix --apply")
-    suite = resolve_suite(target, python)
-    if apply:
-        from cli.unfinished_organize import refuse_over_unfinished_organize
+    progress = IsolationProgress()
+    progress.stage("reading the target's configuration")
+    with err.status("") as status, showing_progress(progress, status):  # shown at once
+        from rich.markdown import Markdown
 
-        refuse_over_unfinished_organize(suite.root)
-    found = find_tests(suite.root)  # before the lock: nothing is written into a wrong folder
+        from cli.signals import final_stop
+        from testing_lib.isolation.preflight import find_tests
+        from testing_lib.isolation.validator import TestIsolationValidator
+
+        suite = resolve_suite(target, python)
+        if apply:
+            from cli.unfinished_organize import refuse_over_unfinished_organize
+
+            refuse_over_unfinished_organize(suite.root)
+        found = find_tests(suite.root)  # before the lock: nothing is written in a wrong folder
+    from testing_lib.isolation.history import history_dir
+    from testing_lib.isolation.order_rendering import isolation_markdown
+
     if found.problem is not None:
         raise _fail(
             f"{found.problem}: point remediate isolation at a project with tests, "
@@ -182,7 +187,7 @@ def isolation(
         kept = f"; the pairs confirmed so far are in {journal}" if journal.exists() else ""
         err.print(Text(f"stopped{kept}"), soft_wrap=True)
 
-    progress = IsolationProgress()
+    progress = IsolationProgress()  # the validation's own, from its first stage
     try:
         # a stop is final: if unwinding waits on a pytest run, the deadline exits anyway
         with (
