@@ -155,7 +155,14 @@ def judge(group: FailureGroup, before: TestSuiteResult, after: TestSuiteResult) 
             f"collect no test now: {_shown(uncollected)}" + (f" ({why})" if why else "")
         )
     still = [t for t in tests if t in still_tests]
-    if still:
+    if still and group.by_membership:  # its cause is its members': say how they fail now
+        first = next(r for r in after.results if r.test_name == still[0])
+        shown = (first.error_message or "").strip().splitlines()[:1]
+        problems.append(
+            f"{len(still)} test(s) still fail with it: {_shown(still)}"
+            + (f" ({shown[0]})" if shown else "")
+        )
+    elif still:
         problems.append(f"{len(still)} test(s) still fail for this cause: {_shown(still)}")
     problems += harm(before, after)
     before_parts = []
