@@ -45,6 +45,12 @@ def _fail(message: str) -> typer.Exit:
     return usage_error(message)
 
 
+def _require_folder(target: Path) -> None:
+    if not os.path.isdir(target):
+        nothing = "" if os.path.lexists(target) else " (nothing is there)"
+        raise _fail(f"target {str(target)!r} is not a directory{nothing}: pass a pytest project")
+
+
 def resolve_suite(target: Path, python: str | None) -> Suite:
     """The target as a configured remediation target, or as a plain pytest project."""
     from testing_lib.config.pyproject import has_remediation_table
@@ -52,9 +58,7 @@ def resolve_suite(target: Path, python: str | None) -> Suite:
     from testing_lib.environment import test_environment_values
     from testing_lib.exceptions import TargetConfigError
 
-    if not os.path.isdir(target):
-        nothing = "" if os.path.lexists(target) else " (nothing is there)"
-        raise _fail(f"target {str(target)!r} is not a directory{nothing}: pass a pytest project")
+    _require_folder(target)
     try:
         if has_remediation_table(target) or (target / "tests").is_dir():
             config = load_target_config(target, python=python)
@@ -142,28 +146,14 @@ def isolation(
 ) -> None:
     """Run the suite in several orders for real; find and explain order-dependent tests."""
     from cli.progress_lines import showing_progress
+    from testing_lib.isolation.preflight import find_tests
     from testing_lib.isolation.validation_progress import IsolationProgress
 
     if apply and not fix:
         raise _fail("--apply writes the fixes --fix proposes: pass --fix --apply")
-    progress = IsolationProgress()
-    progress.stage("reading the target's configuration")
-    with err.status("") as status, showing_progress(progress, status):  # shown at once
-        from rich.markdown import Markdown
-
-        from cli.signals import final_stop
-        from testing_lib.isolation.preflight import find_tests
-        from testing_lib.isolation.validator import TestIsolationValidator
-
-        suite = resolve_suite(target, python)
-        if apply:
-            from cli.unfinished_organize import refuse_over_unfinished_organize
-
-            refuse_over_unfinished_organize(suite.root)
-        found = find_tests(suite.root)  # before the lock: nothing is written in a wrong folder
-    from testing_lib.isolation.history import history_dir
-    from testing_lib.isolation.order_rendering import isolation_markdown
-
+    _require_folder(target)
+    # before the lock, and before any progress shows: bad input is one line, nothing written
+    found = find_tests(target.resolve())
     if found.problem is not None:
         raise _fail(
             f"{found.problem}: point remediate isolation at a project with tests, "
@@ -173,6 +163,25 @@ def isolation(
         )
     if found.warning is not None:
         err.print(Text.assemble(("warning: ", "bold yellow"), found.warning), soft_wrap=True)
+    progress = IsolationProgress()
+    progress.stage("reading the target's configuration")
+    with ExitStack() as shown:
+        if not apply:  # a reviewed dry run is applied at once; a validation shows it started
+            status = shown.enter_context(err.status(""))
+            shown.enter_context(showing_progress(progress, status))
+        from rich.markdown import Markdown
+
+        from cli.signals import final_stop
+        from testing_lib.isolation.validator import TestIsolationValidator
+
+        suite = resolve_suite(target, python)
+        if apply:
+            from cli.unfinished_organize import refuse_over_unfinished_organize
+
+            refuse_over_unfinished_organize(suite.root)
+    from testing_lib.isolation.history import history_dir
+    from testing_lib.isolation.order_rendering import isolation_markdown
+
     journal = history_dir(suite.root) / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-confirmed.jsonl"
     options = {
         "orders": orders,
