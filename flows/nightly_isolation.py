@@ -158,15 +158,7 @@ def ci_profiles_markdown(result: CheckResult) -> str:
 def propose_fixes_for(target: TargetConfig, report: IsolationReport) -> FixReport:
     """A proven fix (or why none) for each pair of `report`: the new ones, tonight. Each
     patch is proven on a scratch copy of the target; the target is not written."""
-    setup = ProofSetup(
-        python=target.python,
-        selection=report.selection,
-        rootdir=report.rootdir,
-        extra_args=target.isolation_run().extra_args,
-        env=test_environment_values(target.testing),
-        xdist=report.xdist,
-        timeout_s=min(600.0, target.phase("final_validation").timeout_s),
-    )
+    setup = ProofSetup.of_target(target, report)
     fixes, _ = propose_fixes(report, setup, failing_orders={})
     get_run_logger().info(
         "fixes for %d new pair(s): %d proven", len(report.pairs), len(fixes.proven)

@@ -13,27 +13,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from testing_lib.config.phases import PhaseName
 from testing_lib.report import PhaseReport, PhaseStatus, RemediationReport
 from testing_lib.results import TestResult, TestSuiteResult
 from testing_lib.runner.events import read_events
-from testing_lib.storage import phase_dir
+from testing_lib.storage import phase_dir, saved_phase_report
 from testing_lib.triage import triage
 
 logger = logging.getLogger(__name__)
-
-
-def _finished_phase(root: Path, run_id: str, phase: PhaseName) -> PhaseReport | None:
-    path = phase_dir(root, run_id, phase) / "phase.json"
-    try:
-        return PhaseReport.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValidationError) as exc:
-        logger.warning("could not read %s: %s", path, exc)
-        return None
 
 
 def _partial_suite(folder: Path, phase: PhaseName) -> TestSuiteResult | None:
@@ -73,7 +60,7 @@ def stopped_report(
     stopped_in: PhaseName | None = None
     blocked = False
     for phase in phases:
-        finished = _finished_phase(root, run_id, phase)
+        finished = saved_phase_report(root, run_id, phase)
         if finished is not None and stopped_in is None:
             report.phases.append(finished)
             blocked = blocked or finished.status is not PhaseStatus.PASSED

@@ -66,6 +66,12 @@ def latest_phase_report(root: Path, phase: PhaseName) -> PhaseReport | None:
     except OSError as exc:
         logger.warning("cannot read the latest run of %s in %s: %s", phase, root, exc)
         return None
+    return saved_phase_report(root, run_id, phase)
+
+
+def saved_phase_report(root: Path, run_id: str, phase: PhaseName) -> PhaseReport | None:
+    """The phase's report saved by run `run_id`; None when there is none (or it cannot be
+    read, with a warning)."""
     path = phase_dir(root, run_id, phase) / "phase.json"
     try:
         return PhaseReport.model_validate_json(path.read_text(encoding="utf-8"))

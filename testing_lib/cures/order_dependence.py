@@ -18,7 +18,6 @@ from __future__ import annotations
 from testing_lib.cures.context import CureContext, Proposal
 from testing_lib.cures.cure_models import Candidate, Change, FailureGroup, NoCure
 from testing_lib.cures.groups import ORDER_DEPENDENT
-from testing_lib.environment import test_environment_values
 from testing_lib.isolation.fix_plan import propose_fixes
 from testing_lib.isolation.fix_proof import ProofSetup
 from testing_lib.isolation.order_models import IsolationReport, PolluterPair
@@ -51,16 +50,7 @@ def _find(
     group: FailureGroup, context: CureContext, report: IsolationReport, pairs: list[PolluterPair]
 ) -> Proposal:
     ws = context.workspace
-    target = ws.target
-    setup = ProofSetup(
-        python=target.python,
-        selection=report.selection,
-        rootdir=report.rootdir,
-        extra_args=target.isolation_run().extra_args,
-        env=test_environment_values(target.testing),
-        xdist=report.xdist,
-        timeout_s=min(600.0, target.phase("final_validation").timeout_s),
-    )
+    setup = ProofSetup.of_target(ws.target, report)
     scoped = report.model_copy(
         update={"root": str(ws.origin), "pairs": pairs, "import_side_effects": []}
     )

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from testing_lib.codemods import FilePlan
+from testing_lib.config.target import TargetConfig
+from testing_lib.environment import test_environment_values
 from testing_lib.exceptions import RunnerError
 from testing_lib.isolation.fix_models import ProofRun
 from testing_lib.isolation.order_models import IsolationReport, StateLeak
@@ -41,6 +43,20 @@ class ProofSetup:
     env: Mapping[str, str] = field(default_factory=dict)
     xdist: bool = False
     timeout_s: float = 600.0
+
+    @classmethod
+    def of_target(cls, target: TargetConfig, report: IsolationReport) -> ProofSetup:
+        """How `report`'s validation of a configured target ran its tests: its isolation
+        run's pytest arguments, its test environment, the final phase's time limit."""
+        return cls(
+            python=target.python,
+            selection=report.selection,
+            rootdir=report.rootdir,
+            extra_args=target.isolation_run().extra_args,
+            env=test_environment_values(target.testing),
+            xdist=report.xdist,
+            timeout_s=min(600.0, target.phase("final_validation").timeout_s),
+        )
 
 
 @dataclass
