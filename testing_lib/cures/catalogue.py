@@ -31,10 +31,20 @@ CATALOGUE: dict[str, tuple[Proposer, ...]] = {
 }
 
 
+# failures that may come from the order the tests ran in (a test left state behind)
+ORDER_SENSITIVE = frozenset({"assertion", "attribute_error", "type_error", "other"})
+
+
 def propose(group: FailureGroup, context: CureContext) -> Proposal:
     """The catalogue's cure for `group`, or why it has none."""
     for proposer in CATALOGUE.get(group.kind, ()):
         proposal = proposer(group, context)
         if proposal is not None:
             return proposal
+    if group.kind in ORDER_SENSITIVE and context.isolation is None:
+        return NoCure(
+            f"{group.remediation}; if these tests pass alone, `remediate isolation "
+            f"{context.workspace.origin}` finds the test they fail after, and `remediate fix` "
+            "then proves a fix for the pair"
+        )
     return NoCure(group.remediation)

@@ -58,6 +58,9 @@ def test_an_order_dependent_failure_is_cured_once_the_isolation_report_names_it(
 
     assert "order-dependence" not in unknown.output, unknown.output
     assert "no cure" in unknown.output
+    assert f"`remediate isolation {root}` finds the test they fail after" in " ".join(
+        unknown.output.split()
+    )
 
     found = runner.invoke(app, ["isolation", str(root)])
 
