@@ -381,6 +381,7 @@ def _cure_lines(report: RemediationReport, root: Path) -> list[str]:
 def _order_dependent_lines(report: RemediationReport, root: Path) -> list[str]:
     """A line per phase where tests the latest isolation report confirms fail after another
     test failed after it: their cure is proven by `remediate fix` too."""
+    from testing_lib.cures.groups import after_their_polluter
     from testing_lib.isolation.history import known_victims, latest_report
     from testing_lib.results import TestStatus
 
@@ -389,12 +390,12 @@ def _order_dependent_lines(report: RemediationReport, root: Path) -> list[str]:
     for phase in report.phases:
         if phase.suite is None or not victims:
             continue
-        ran = {result.test_name for result in phase.suite.results}
+        exposed = after_their_polluter(phase.suite, victims)
         failed = [
             result.test_name
             for result in phase.suite.results
             if result.status in (TestStatus.FAILED, TestStatus.ERROR)
-            and victims.get(result.test_name) in ran
+            and result.test_name in exposed
         ]
         if failed:
             command = shlex.join(["remediate", "fix", str(root), "--phase", phase.name])

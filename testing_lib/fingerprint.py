@@ -127,16 +127,27 @@ def phase_fingerprint(
     """The cache key of one phase on one target state (`files`: from `list_files`)."""
     listed = list_files(target.root) if files is None else files
     content = content_digest(target.root, phase_files(target, phase, listed))
-    digest = hashlib.blake2b(digest_size=20)
-    for part in (
+    return _digest([*_phase_parts(target, phase), content])
+
+
+def _phase_parts(
+    target: TargetConfig, phase: PhaseName, exclude: frozenset[str] = frozenset()
+) -> list[str]:
+    """What a run of `phase` depends on besides its files: the engine, the target's root and
+    interpreter, the phase's settings (but `exclude`), the test environment."""
+    return [
         engine_version(),
         str(target.root),
         phase,
         target.python,
-        target.phase(phase).model_dump_json(),
+        target.phase(phase).model_dump_json(exclude=set(exclude) or None),
         target.testing.model_dump_json(),
-        content,
-    ):
+    ]
+
+
+def _digest(parts: Iterable[str]) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()
 
@@ -157,16 +168,10 @@ def run_conditions(
     arguments and time limits, the test environment, and the `plugins` and `env` a run adds
     (a gate's observers, a shard's split). Two runs of equal conditions on equal content
     are the same run; the recording monitor every gate carries is not counted."""
-    digest = hashlib.blake2b(digest_size=20)
-    for part in (
-        engine_version(),
-        str(target.root),
-        phase,
-        target.python,
-        target.phase(phase).model_dump_json(exclude=set(_NOT_RUN_SETTINGS)),
-        target.testing.model_dump_json(),
-        json.dumps(sorted(set(plugins))),
-        json.dumps(dict(env or {}), sort_keys=True),
-    ):
-        digest.update(part.encode() + b"\0")
-    return digest.hexdigest()
+    return _digest(
+        [
+            *_phase_parts(target, phase, _NOT_RUN_SETTINGS),
+            json.dumps(sorted(set(plugins))),
+            json.dumps(dict(env or {}), sort_keys=True),
+        ]
+    )

@@ -34,11 +34,11 @@ def failure_groups(
     it depends on (`order_dependent_group`), not by its message."""
     groups: dict[tuple[str, str | None], FailureGroup] = {}
     for phase, suite in suites.items():
-        ran = {result.test_name for result in suite.results}
+        exposed = after_their_polluter(suite, known_victims or {})
         for failure in classified(suite):
             rule, key = failure.rule, failure.key
-            polluter = (known_victims or {}).get(failure.nodeid)
-            if polluter in ran and failure.source != "collection_error":
+            polluter = exposed.get(failure.nodeid)
+            if polluter is not None and failure.source != "collection_error":
                 kind, key = ORDER_DEPENDENT, module_of(polluter)
             else:
                 kind = rule.kind
@@ -62,6 +62,14 @@ def failure_groups(
 
 
 ORDER_DEPENDENT = "order_dependent"
+
+
+def after_their_polluter(
+    suite: TestSuiteResult, known_victims: Mapping[str, str]
+) -> dict[str, str]:
+    """The known victims (test -> the test it fails after) whose polluter ran in `suite`."""
+    ran = {result.test_name for result in suite.results}
+    return {victim: polluter for victim, polluter in known_victims.items() if polluter in ran}
 
 
 def order_dependent_group(polluter_module: str) -> FailureGroup:
