@@ -71,9 +71,21 @@ def new_tag() -> str:
     return f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
+def ancestry(pid: int | None = None) -> frozenset[int]:
+    """`pid` (this process by default) and every process above it: the shell, runner or
+    service that started it. A sweep never signals these, nor their process groups: they
+    were not started by what the sweep cleans up after."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        return frozenset({pid, *(p.pid for p in psutil.Process(pid).parents())})
+    except psutil.Error:
+        return frozenset({pid})
+
+
 def tagged(name: str, value: str, *, exclude: Iterable[int] = ()) -> list[psutil.Process]:
-    """Live processes started with `name=value` in their environment, and their descendants."""
-    skip = {os.getpid(), *exclude}
+    """Live processes started with `name=value` in their environment, and their descendants;
+    never this process or its ancestors, nor anything in `exclude`."""
+    skip = {*ancestry(), *exclude}
     found: dict[int, psutil.Process] = {}
     for process in psutil.process_iter():
         if process.pid in skip:
@@ -90,19 +102,31 @@ def tagged(name: str, value: str, *, exclude: Iterable[int] = ()) -> list[psutil
     return sorted(found.values(), key=lambda p: p.pid)
 
 
-def stop_processes(processes: list[psutil.Process], *, grace_s: float = 3.0) -> list[int]:
+def stop_processes(
+    processes: list[psutil.Process], *, grace_s: float = 3.0, spare: Iterable[int] = ()
+) -> list[int]:
     """SIGTERM `processes`, and the process groups they lead, SIGKILL what is left after
     `grace_s`. Returns the pids that were signalled.
 
     Only groups led by one of `processes` are signalled: a group led by anyone else (the
-    shell that started the engine, a test runner) is not ours to kill.
+    shell that started the engine, a test runner) is not ours to kill. Nor is a group
+    holding this process, one of its ancestors or a pid in `spare`; the processes found
+    in such a group are signalled one by one.
     """
+    spared = {*ancestry(), *spare}
+    processes = [p for p in processes if p.pid not in spared]
     if not processes:
         return []
+    spared_groups = set()
+    for pid in spared:
+        try:
+            spared_groups.add(os.getpgid(pid))
+        except (ProcessLookupError, PermissionError):
+            continue
     groups: set[int] = set()
     for process in processes:
         try:
-            if os.getpgid(process.pid) == process.pid:
+            if os.getpgid(process.pid) == process.pid and process.pid not in spared_groups:
                 groups.add(process.pid)
         except (ProcessLookupError, PermissionError):
             continue

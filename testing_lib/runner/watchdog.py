@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from testing_lib.runner.lineage import ENGINE_ENV, new_tag, stop_processes, tagged
+from testing_lib.runner.lineage import ENGINE_ENV, ancestry, new_tag, stop_processes, tagged
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def engine_watchdog() -> Iterator[str]:
     os.environ[ENGINE_ENV] = tag
     try:
         watchdog = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(os.getpid()), tag],
+            [sys.executable, "-m", __name__, str(os.getpid()), tag, str(os.getppid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -70,8 +70,14 @@ def _release(watchdog: subprocess.Popen[bytes]) -> None:
         watchdog.wait()
 
 
-def watch(parent: int, tag: str) -> int:
-    """Wait for `parent` to stop; sweep its tagged processes unless it said `stop`."""
+def watch(parent: int, tag: str, starter: int | None = None) -> int:
+    """Wait for `parent` to stop; sweep its tagged processes unless it said `stop`.
+
+    Whatever started the engine (a shell, a test runner's worker, a service) is spared,
+    with its process group: it is known now, while the engine lives; once the engine is
+    gone this process has a new parent and the engine's line is lost. `starter`, the
+    engine's parent as the engine saw it, keeps that line even if the engine died first."""
+    spare = ancestry(parent) | (ancestry(starter) if starter is not None else frozenset())
     received = b""
     while os.getppid() == parent:
         ready, _, _ = select.select([0], [], [], POLL_S)
@@ -84,16 +90,16 @@ def watch(parent: int, tag: str) -> int:
         if received.endswith(STOP):
             return 0
     for _ in range(SWEEPS):
-        left = tagged(ENGINE_ENV, tag)
+        left = tagged(ENGINE_ENV, tag, exclude=spare)
         if not left:
             break
-        stop_processes(left)
+        stop_processes(left, spare=spare)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    return watch(int(args[0]), args[1])
+    return watch(int(args[0]), args[1], int(args[2]) if len(args) > 2 else None)
 
 
 if __name__ == "__main__":

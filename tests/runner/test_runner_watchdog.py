@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import psutil
+
+from testing_lib.runner.lineage import ENGINE_ENV
 
 ENGINE = """
 import subprocess, sys, time
@@ -72,3 +75,27 @@ def test_a_process_outside_the_engine_is_left_alone() -> None:
     finally:
         bystander.kill()
         bystander.wait(timeout=10)
+
+
+def test_the_sweep_spares_whoever_started_the_engine_and_its_group() -> None:
+    """Even where the starter carries the engine's tag (the worst case), a sweep stops the
+    tagged processes the engine started and leaves the starter and its group alone."""
+    tag = "starter-test-tag"
+    env = {**os.environ, ENGINE_ENV: tag}
+    sleep = [sys.executable, "-c", "import time; time.sleep(600)"]
+    starter = subprocess.Popen(sleep, env=env, start_new_session=True)
+    started = subprocess.Popen(sleep, env=env, start_new_session=True)
+    try:
+        subprocess.run(
+            # parent 1: never this watchdog's parent, so it sweeps at once
+            [sys.executable, "-m", "testing_lib.runner.watchdog", "1", tag, str(starter.pid)],
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+            check=True,
+        )
+        assert started.wait(timeout=60) is not None  # the sweep ran
+        assert starter.poll() is None
+    finally:
+        for process in (starter, started):
+            process.kill()
+            process.wait(timeout=10)
