@@ -22,8 +22,9 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def stop_processes(
         except (ProcessLookupError, PermissionError):
             continue
     _signal(processes, groups, signal.SIGTERM)
-    _, alive = psutil.wait_procs(processes, timeout=grace_s)
+    alive = wait_gone(processes, grace_s)
     if alive:
         logger.warning(
             "%d process(es) ignored SIGTERM (pids %s): sending SIGKILL",
@@ -139,8 +140,38 @@ def stop_processes(
             ", ".join(str(p.pid) for p in alive),
         )
     _signal(alive, groups, signal.SIGKILL)
-    psutil.wait_procs(alive, timeout=grace_s)
+    wait_gone(alive, grace_s)
     return [p.pid for p in processes]
+
+
+def is_alive(process: psutil.Process) -> bool:
+    """Running and not a zombie (an exited process its parent has not reaped yet)."""
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def wait_gone(
+    processes: Iterable[psutil.Process],
+    timeout_s: float,
+    *,
+    reap: Callable[[], object] | None = None,
+) -> list[psutil.Process]:
+    """Wait until `processes` have exited; return those still running after `timeout_s`.
+    A zombie has exited (only its parent's reaping is left); `reap` reaps what this
+    process started itself."""
+    deadline = time.monotonic() + timeout_s
+    alive = list(processes)
+    while True:
+        if reap is not None:
+            reap()
+        alive = [p for p in alive if is_alive(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
 
 
 def _signal(processes: list[psutil.Process], groups: set[int], signum: signal.Signals) -> None:

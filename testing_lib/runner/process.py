@@ -24,7 +24,14 @@ from typing import IO
 import psutil
 
 from testing_lib.runner.limits import bounded
-from testing_lib.runner.lineage import FAMILY_ENV, new_tag, run_token_env, tagged
+from testing_lib.runner.lineage import (
+    FAMILY_ENV,
+    is_alive,
+    new_tag,
+    run_token_env,
+    tagged,
+    wait_gone,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +152,7 @@ class _Family:
         everyone = self._seen | set(_group_members(self.pgid))
         if self.tag is not None:
             everyone |= set(tagged(FAMILY_ENV, self.tag))
-        return sorted((p for p in everyone if _is_alive(p)), key=lambda p: p.pid)
+        return sorted((p for p in everyone if is_alive(p)), key=lambda p: p.pid)
 
     def signal(self, processes: Iterable[psutil.Process], signum: signal.Signals) -> None:
         try:
@@ -169,7 +176,7 @@ def _stop(family: _Family, popen: subprocess.Popen[bytes], grace_s: float) -> No
     family.record_descendants()
     targets = family.alive()
     family.signal(targets, signal.SIGTERM)
-    survivors = _wait_gone(targets, popen, grace_s)
+    survivors = wait_gone(targets, grace_s, reap=popen.poll)
     if survivors:
         logger.warning(
             "%d process(es) ignored SIGTERM for %.1f s (pids %s): sending SIGKILL",
@@ -182,7 +189,7 @@ def _stop(family: _Family, popen: subprocess.Popen[bytes], grace_s: float) -> No
         popen.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         logger.error("pid %d did not exit after SIGKILL", popen.pid)
-    remaining = _wait_gone(family.alive(), popen, grace_s)
+    remaining = wait_gone(family.alive(), grace_s, reap=popen.poll)
     if remaining:
         logger.error(
             "Could not stop %d process(es) started by pid %d: %s",
@@ -190,30 +197,6 @@ def _stop(family: _Family, popen: subprocess.Popen[bytes], grace_s: float) -> No
             popen.pid,
             ", ".join(str(p.pid) for p in remaining),
         )
-
-
-def _wait_gone(
-    processes: list[psutil.Process], popen: subprocess.Popen[bytes], timeout_s: float
-) -> list[psutil.Process]:
-    """Wait until `processes` have exited; return those still alive after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    alive = processes
-    while True:
-        popen.poll()  # reap the direct child so it does not linger as a zombie
-        alive = [p for p in alive if _is_alive(p)]
-        if not alive or time.monotonic() >= deadline:
-            return alive
-        time.sleep(0.05)
-
-
-def _is_alive(process: psutil.Process) -> bool:
-    """Running and not a zombie (an exited process its parent has not reaped yet)."""
-    try:
-        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
 
 
 def _group_members(pgid: int) -> list[psutil.Process]:
