@@ -93,6 +93,10 @@ def http_clients(
     if not apply:
         out.print(plan.diff(), markup=False, highlight=False, end="", soft_wrap=True)
         _say(f"would rewrite {summary}; run again with --apply to write them", "bold")
+        _say(
+            "no test was run: where tests fail for `app=`, `remediate fix TARGET` proves this "
+            "rewrite on a scratch copy first"
+        )
         raise typer.Exit(EXIT_LEFT_ALONE if left_alone else EXIT_OK)
     try:
         report = apply_plan(plan, codemod="http-clients")
